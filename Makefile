@@ -1,0 +1,24 @@
+# Two commands for a new user: `make demo` and `make test`. Each sets up its own environment first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-stamp
+
+.PHONY: setup test demo clean
+
+setup: $(STAMP)
+
+# The stamp makes `make setup` a no-op when neither pyproject.toml nor this Makefile changed.
+# torch is pinned to the local CPU wheel first: an unpinned torch would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+test: setup
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info
