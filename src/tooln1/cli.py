@@ -20,6 +20,7 @@ from tooln1.errors import UserError
 
 COMMANDS = {
     "reward": "tooln1.reward_cli",
+    "model": "tooln1.model",
 }
 
 
