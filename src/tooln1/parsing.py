@@ -13,6 +13,9 @@ Example:
     >>> parse_completion("<think></think><tool_call>5</tool_call>").reason
     'call:not_list'
 
+Both regexes of the official code (`<tool_call>(.*?)</tool_call>` and `<think>(.*?)</think>`, DOTALL) are
+evaluated with `str.find`, which gives the same matches about 4x faster: the reward runs on every rollout.
+
 Reason codes, in the official order of checks: `format:no_tool_call`, `format:invalid_json`, then
 `format:missing_think`, then the structure codes `call:not_list`, `call:not_object`, `call:missing_name`,
 `call:missing_arguments`. `error` holds the payload code alone (think ignored), for the no-think reward variant.
@@ -21,12 +24,11 @@ Reason codes, in the official order of checks: `format:no_tool_call`, `format:in
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
-TOOL_CALL_RE = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
-THINK_RE = re.compile(r"<think>(.*?)</think>", re.DOTALL)
+OPEN_CALL, CLOSE_CALL = "<tool_call>", "</tool_call>"
+OPEN_THINK, CLOSE_THINK = "<think>", "</think>"
 
 OK = "ok"
 NO_TOOL_CALL = "format:no_tool_call"
@@ -64,19 +66,39 @@ class ParsedCompletion:
         return self.error or OK
 
 
+# `json.loads` with default arguments delegates to a default decoder like this one after a BOM check (a leading
+# BOM fails here too, as "Expecting value"); calling the decoder directly skips that per-call overhead.
+_DECODER = json.JSONDecoder()
+
+
 def _loads(text: str) -> tuple[Any, bool]:
     try:
-        return json.loads(text), True
+        return _DECODER.decode(text), True
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting must not crash training
         return None, False
 
 
+def _last_block(text: str) -> str | None:
+    """The last match of the regex `<tool_call>(.*?)</tool_call>` (DOTALL), or None.
+
+    Regex matches do not overlap and each one runs from the first open tag after the previous match to the first
+    close tag after that open tag (non-greedy), so nested open tags stay inside the payload, as in the official code.
+    """
+    block, pos = None, 0
+    while (start := text.find(OPEN_CALL, pos)) >= 0:
+        end = text.find(CLOSE_CALL, start + len(OPEN_CALL))
+        if end < 0:
+            break
+        block, pos = text[start + len(OPEN_CALL) : end], end + len(CLOSE_CALL)
+    return block
+
+
 def _decode_payload(text: str) -> tuple[list[Any] | None, str | None]:
     """Steps 1-2 and 4 of the module rules on the last `<tool_call>` payload."""
-    blocks = TOOL_CALL_RE.findall(text)
-    if not blocks:
+    block = _last_block(text)
+    if block is None:
         return None, NO_TOOL_CALL
-    payload, ok = _loads(blocks[-1].strip())
+    payload, ok = _loads(block.strip())
     if not ok:
         return None, INVALID_JSON
     if isinstance(payload, str):
@@ -101,9 +123,11 @@ def _decode_payload(text: str) -> tuple[list[Any] | None, str | None]:
 def parse_completion(text: str) -> ParsedCompletion:
     """Parse one completion (just the generated text, no prompt). Never raises on any string."""
     calls, error = _decode_payload(text)
-    has_think = "<think>" in text and "</think>" in text
+    start = text.find(OPEN_THINK)
+    has_think = start >= 0 and CLOSE_THINK in text
     think = None
     if has_think:
-        m = THINK_RE.search(text)
-        think = m.group(1).strip() if m else None
+        # The first match of `<think>(.*?)</think>`: if the first open tag has no close tag after it, none has.
+        end = text.find(CLOSE_THINK, start + len(OPEN_THINK))
+        think = text[start + len(OPEN_THINK) : end].strip() if end >= 0 else None
     return ParsedCompletion(calls=calls, has_think=has_think, think=think, error=error)

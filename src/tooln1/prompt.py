@@ -88,7 +88,10 @@ class PromptTemplate:
         p = Path(path)
         if not p.is_file():
             raise UserError(f"prompt file not found: {p}")
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:  # a multi-line message: squeeze it into the one-line CLI error
+            raise UserError(f"{p}: not valid YAML: {' '.join(str(e).split())}") from None
         unknown = set(data) - {"preamble", "instructions"} if isinstance(data, dict) else {"<not a mapping>"}
         if unknown:
             raise UserError(f"{p}: unknown keys {sorted(unknown)}; valid keys: ['instructions', 'preamble']")

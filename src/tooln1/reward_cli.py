@@ -28,23 +28,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.input == "-":
-        lines = sys.stdin
+        lines = sys.stdin.buffer
     else:
         path = Path(args.input)
         if not path.is_file():
             raise UserError(f"input file not found: {path}")
-        lines = path.open(encoding="utf-8")
+        lines = path.open("rb")  # bytes: a line that is not UTF-8 is a malformed line, reported with its number
     out = sys.stdout
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = json.loads(line.decode("utf-8"))
             completion, gold = row["completion"], row["ground_truth"]
             if not isinstance(completion, str):
                 raise ValueError("'completion' must be a string")
             r = score(completion, gold, args.variant)
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, RecursionError) as e:  # RecursionError: absurdly deep JSON
             out.flush()
             raise UserError(f"{args.input}:{lineno}: malformed line: {type(e).__name__}: {e}") from None
         out.write(json.dumps({"reward": r.score, "reason": r.reason}) + "\n")
