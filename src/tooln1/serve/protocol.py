@@ -1,0 +1,181 @@
+"""The OpenAI wire format that `tooln1 serve` accepts and the error body it answers with.
+
+Example:
+    >>> req = ChatCompletionRequest.model_validate(
+    ...     {"model": "m", "messages": [{"role": "user", "content": "Weather in Paris?"}], "max_tokens": 64}
+    ... )
+    >>> req.messages[0].text, req.token_limit
+    ('Weather in Paris?', 64)
+    >>> ApiError(429, "server busy", "rate_limit_exceeded").body()["error"]["type"]
+    'rate_limit_exceeded'
+
+Only what the server honours is declared. Unknown fields are ignored, as OpenAI-compatible servers do, but fields
+whose effect we cannot give (logprobs, penalties, logit_bias, echo, best_of, suffix) are refused with a 400
+rather than silently dropped, so a client never believes a setting took effect when it did not.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+MAX_N = 16  # choices per request: each one is a full generation on a small server
+MAX_STOP = 4  # OpenAI's own limit on stop sequences
+
+
+class ApiError(Exception):
+    """An error the server answers with an OpenAI-style body: {"error": {"message", "type", "param", "code"}}."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+    ):
+        super().__init__(message)
+        self.status, self.message, self.type, self.param, self.code = status, message, type, param, code
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+
+class TextPart(BaseModel):
+    type: Literal["text"]
+    text: str
+
+
+class FunctionCall(BaseModel):
+    name: str
+    arguments: str
+
+
+class MessageToolCall(BaseModel):
+    id: str | None = None
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[TextPart] | None = None
+    tool_calls: list[MessageToolCall] | None = None
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _has_content(self) -> ChatMessage:
+        if self.content is None and not (self.role == "assistant" and self.tool_calls):
+            raise ValueError(f"a {self.role} message needs content")
+        return self
+
+    @property
+    def text(self) -> str:
+        """The content as one string (text parts joined, as OpenAI does for multi-part text)."""
+        if isinstance(self.content, list):
+            return "".join(p.text for p in self.content)
+        return self.content or ""
+
+
+class ToolDef(BaseModel):
+    type: Literal["function"]
+    # Kept as the raw dict: the Tool-N1 prompt shows a tool schema exactly as given (key order included).
+    function: dict[str, Any]
+
+    @field_validator("function")
+    @classmethod
+    def _named(cls, f: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(f.get("name"), str) or not f["name"]:
+            raise ValueError("a function needs a non-empty string 'name'")
+        return f
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class SamplingRequest(BaseModel):
+    """Fields shared by /v1/chat/completions and /v1/completions."""
+
+    model: str = ""
+    max_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, gt=0, le=1)
+    n: int = Field(1, ge=1, le=MAX_N)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    # Declared only to refuse them when set (see the module docstring).
+    logprobs: bool | int | None = None
+    top_logprobs: int | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    logit_bias: dict[str, float] | None = None
+
+    @field_validator("stop")
+    @classmethod
+    def _stops(cls, v: str | list[str] | None) -> str | list[str] | None:
+        stops = [v] if isinstance(v, str) else v or []
+        if len(stops) > MAX_STOP or any(not s for s in stops):
+            raise ValueError(f"stop takes at most {MAX_STOP} non-empty strings")
+        return v
+
+    @model_validator(mode="after")
+    def _refuse_unsupported(self) -> SamplingRequest:
+        unsupported = {
+            "logprobs": bool(self.logprobs),
+            "top_logprobs": self.top_logprobs is not None,
+            "frequency_penalty": bool(self.frequency_penalty),
+            "presence_penalty": bool(self.presence_penalty),
+            "logit_bias": bool(self.logit_bias),
+        }
+        unsupported.update(self._more_unsupported())
+        bad = [k for k, v in unsupported.items() if v]
+        if bad:
+            raise ValueError(f"not supported by this server: {', '.join(bad)}")
+        return self
+
+    def _more_unsupported(self) -> dict[str, bool]:
+        return {}
+
+    @property
+    def stop_list(self) -> tuple[str, ...]:
+        return (self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ())
+
+    @property
+    def token_limit(self) -> int | None:
+        return self.max_tokens
+
+    @property
+    def include_usage(self) -> bool:
+        return bool(self.stream_options and self.stream_options.include_usage)
+
+
+class ChatCompletionRequest(SamplingRequest):
+    messages: list[ChatMessage] = Field(min_length=1)
+    tools: list[ToolDef] | None = None
+    # "none" renders without the tool block; "required" or a named function cannot be enforced on free text.
+    tool_choice: Literal["none", "auto"] | None = None
+    parallel_tool_calls: bool | None = None  # ignored: a Tool-N1 reply may always hold several calls
+    max_completion_tokens: int | None = Field(None, ge=1)
+
+    @property
+    def token_limit(self) -> int | None:
+        return self.max_completion_tokens or self.max_tokens
+
+    @property
+    def uses_tools(self) -> bool:
+        return bool(self.tools) and self.tool_choice != "none"
+
+
+class CompletionRequest(SamplingRequest):
+    prompt: str
+    echo: bool | None = None
+    best_of: int | None = None
+    suffix: str | None = None
+
+    def _more_unsupported(self) -> dict[str, bool]:
+        return {"echo": bool(self.echo), "best_of": (self.best_of or 1) > 1, "suffix": bool(self.suffix)}
