@@ -10,11 +10,14 @@ setup: $(STAMP)
 
 # The stamp makes `make setup` a no-op when neither pyproject.toml nor this Makefile changed.
 # torch is pinned to the local CPU wheel first: an unpinned torch would pull a multi-GB CUDA build.
+# bfcl-eval (the BFCL checker) goes in without its dependencies, whose pins clash with training; pyproject lists
+# what its checker imports. Reinstalling the same version is a no-op, so the recipe stays idempotent.
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps bfcl-eval==2026.3.23
 	touch $(STAMP)
 
 test: setup

@@ -20,7 +20,13 @@ from tooln1.errors import UserError
 
 COMMANDS = {
     "reward": "tooln1.reward_cli",
+    "serve": "tooln1.serve",
     "model": "tooln1.model",
+    "data": "tooln1.data.cli",
+    "train": "tooln1.train.cli",
+    "export": "tooln1.train.verl",
+    "eval": "tooln1.eval.cli",
+    "demo": "tooln1.demo",
 }
 
 

@@ -1,0 +1,181 @@
+"""Local generation backends: `hf` (transformers, batched) and `vllm` (GPU, optional), with shared settings.
+
+A backend turns `Sample`s into completions. `generate(samples)` yields `(index, completion)` pairs as they
+finish, in any order, so the runner can write each result at once (an interrupt loses at most one batch).
+Every backend renders prompts with `tooln1.prompt.render_prompt`, the same text training uses.
+
+Example:
+    >>> settings = GenSettings(max_new_tokens=64, batch_size=4)
+    >>> settings.sampling_kwargs()
+    {'do_sample': False}
+    >>> backend = HFBackend("bundled", settings)            # doctest: +SKIP
+    >>> dict(backend.generate([sample]))                     # doctest: +SKIP
+    {0: '<think>…</think><tool_call>[…]</tool_call>'}
+
+`hf`: prompts are tokenized once, sorted by length (longest first, so a batch that does not fit fails at once and
+padding stays small), left-padded and generated greedily by default. Tokenization adds the tokenizer's BOS unless
+the rendered text already starts with it, which is what `/v1/completions` servers (vLLM) do with a prompt string,
+so `hf`, `vllm` and `openai` see the same tokens. bf16 weights are the default: on this CPU they generate about
+twice as fast as fp32 at batch 8 (cpu_measurements.md §2), and BFCL's own vLLM launch uses bfloat16 too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tooln1.errors import UserError
+from tooln1.prompt import DEFAULT_TEMPLATE, PromptTemplate, render_prompt
+from tooln1.types import Sample
+
+DTYPES = ("bfloat16", "float32", "float16")
+
+
+@dataclass(frozen=True)
+class GenSettings:
+    """Generation settings shared by every backend. `temperature` 0 means greedy decoding."""
+
+    max_new_tokens: int = 512
+    temperature: float = 0.0
+    top_p: float = 1.0
+    batch_size: int = 8
+    seed: int = 0
+    # Extra strings that end a completion (hf backend), e.g. "\n\n", the turn end of the plain chat template, which
+    # a base model without an end-of-turn token would otherwise run past into invented turns (as training's
+    # `stop_tokens` does; a trained model saves those ids as EOS in its generation config).
+    stop: tuple[str, ...] = ()
+
+    def sampling_kwargs(self) -> dict[str, Any]:
+        """transformers `generate` kwargs: greedy unless a temperature is set."""
+        if self.temperature <= 0:
+            return {"do_sample": False}
+        return {"do_sample": True, "temperature": self.temperature, "top_p": self.top_p, "top_k": 0}
+
+
+class Backend(Protocol):
+    """What the runner needs from a backend."""
+
+    name: str
+
+    def generate(self, samples: Sequence[Sample]) -> Iterator[tuple[int, str]]:
+        """Yield `(index into samples, completion text)` as completions finish."""
+        ...
+
+
+def count_new_tokens(row: list[int], eos_ids: set[int]) -> int:
+    """Generated tokens in one output row: up to and including the first EOS (the rest is padding)."""
+    for k, tok in enumerate(row):
+        if tok in eos_ids:
+            return k + 1
+    return len(row)
+
+
+class HFBackend:
+    """transformers generation: batched, left-padded, length-sorted; `generated_tokens` counts real new tokens."""
+
+    name = "hf"
+
+    def __init__(
+        self,
+        model: str | None,
+        settings: GenSettings,
+        dtype: str = "bfloat16",
+        device: str | None = None,
+        template: PromptTemplate = DEFAULT_TEMPLATE,
+    ) -> None:
+        import torch
+
+        from tooln1.model import load_model_and_tokenizer
+
+        if dtype not in DTYPES:
+            raise UserError(f"unknown dtype {dtype!r}; valid: {', '.join(DTYPES)}")
+        self.settings = settings
+        self.template = template
+        self.model, self.tokenizer = load_model_and_tokenizer(model, dtype=getattr(torch, dtype))
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model.to(self.device)
+        eos = self.model.generation_config.eos_token_id
+        eos = eos if isinstance(eos, list) else [eos if eos is not None else self.tokenizer.eos_token_id]
+        self.eos_ids = set(eos)
+        self.generated_tokens = 0
+
+    def encode(self, sample: Sample) -> list[int]:
+        """Token ids of the rendered prompt (BOS added unless the chat template already wrote it)."""
+        text = render_prompt(sample, self.tokenizer, self.template)
+        bos = self.tokenizer.bos_token
+        return self.tokenizer(text, add_special_tokens=not (bos and text.startswith(bos)))["input_ids"]
+
+    def stop_kwargs(self) -> dict[str, Any]:
+        """transformers `generate` kwargs for the extra stop strings (they need the tokenizer)."""
+        return {"stop_strings": list(self.settings.stop), "tokenizer": self.tokenizer} if self.settings.stop else {}
+
+    def generate_ids(self, batch: list[list[int]]) -> list[str]:
+        """One left-padded `model.generate` call on token-id prompts; returns the decoded new text per prompt."""
+        import torch
+
+        enc = self.tokenizer.pad({"input_ids": batch}, padding=True, padding_side="left", return_tensors="pt")
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        if self.settings.temperature > 0:
+            torch.manual_seed(self.settings.seed)
+        with torch.inference_mode():
+            out = self.model.generate(
+                **enc,
+                max_new_tokens=self.settings.max_new_tokens,
+                pad_token_id=self.tokenizer.pad_token_id,
+                **self.settings.sampling_kwargs(),
+                **self.stop_kwargs(),
+            )
+        new = out[:, enc["input_ids"].shape[1] :].tolist()
+        self.generated_tokens += sum(count_new_tokens(row, self.eos_ids) for row in new)
+        return self.tokenizer.batch_decode(new, skip_special_tokens=True)
+
+    def generate(self, samples: Sequence[Sample]) -> Iterator[tuple[int, str]]:
+        ids = [self.encode(s) for s in samples]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]), reverse=True)
+        size = max(1, self.settings.batch_size)
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
+            yield from zip(chunk, self.generate_ids([ids[i] for i in chunk]), strict=True)
+
+
+class VLLMBackend:
+    """vLLM offline generation (GPU). Prompts go through in chunks so results reach disk as each chunk ends."""
+
+    name = "vllm"
+    chunk = 256
+
+    def __init__(
+        self,
+        model: str | None,
+        settings: GenSettings,
+        dtype: str = "bfloat16",
+        tensor_parallel_size: int = 1,
+        template: PromptTemplate = DEFAULT_TEMPLATE,
+    ) -> None:
+        try:
+            from vllm import LLM, SamplingParams
+        except ImportError:
+            raise UserError(
+                "the vllm backend needs vLLM, which is not installed: pip install 'tooln1[vllm]' (GPU machines only)"
+            ) from None
+        from tooln1.model import resolve_model
+
+        self.template = template
+        self.llm = LLM(
+            model=resolve_model(model), dtype=dtype, seed=settings.seed, tensor_parallel_size=tensor_parallel_size
+        )
+        self.tokenizer = self.llm.get_tokenizer()
+        self.params = SamplingParams(
+            temperature=settings.temperature,
+            top_p=settings.top_p if settings.temperature > 0 else 1.0,
+            max_tokens=settings.max_new_tokens,
+            seed=settings.seed,
+        )
+
+    def generate(self, samples: Sequence[Sample]) -> Iterator[tuple[int, str]]:
+        prompts = [render_prompt(s, self.tokenizer, self.template) for s in samples]
+        for start in range(0, len(prompts), self.chunk):
+            outs = self.llm.generate(prompts[start : start + self.chunk], self.params, use_tqdm=False)
+            for k, out in enumerate(outs):
+                yield start + k, out.outputs[0].text

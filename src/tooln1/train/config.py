@@ -1,0 +1,232 @@
+"""One YAML recipe -> a typed `TrainConfig`: our own keys plus a `grpo:` / `sft:` mapping handed to TRL as is.
+
+Example (configs/tiny_ci.yaml, abridged):
+
+    model: bundled            # "bundled", a local folder, or a hub id such as Qwen/Qwen2.5-7B-Instruct
+    data: runs/data           # a `tooln1 data` output folder (reads train.jsonl) or one .jsonl of samples
+    reward: binary
+    output_dir: runs/grpo
+    lora: {r: 16, alpha: 32, target_modules: all-linear}
+    grpo:                     # any trl.GRPOConfig field
+      num_generations: 4
+      max_steps: 2
+
+    >>> cfg = load_config(None, ["--data", "d.jsonl", "--grpo.max_steps", "2", "--lora.r", "8"], mode="grpo")
+    >>> cfg.trainer["max_steps"], cfg.lora["r"]
+    (2, 8)
+
+Overrides come as `--key value` (or `--key=value`); values are read as YAML (`1e-6` is a float, `null` is None).
+A dotted key reaches into a mapping (`--grpo.beta 0`, `--lora.r 8`), and a bare key that is not one of ours but
+is a field of the active TRL config (`--max_steps 2` under `tooln1 train grpo`) goes into that mapping. An
+unknown key is a `UserError` that lists the valid keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tooln1.errors import UserError
+from tooln1.rewards import VARIANTS
+
+MODES = ("grpo", "sft")
+SFT_TARGETS = ("auto", "think", "no_think")
+LORA_KEYS = ("r", "alpha", "dropout", "target_modules", "layers_to_transform")
+DTYPES = ("float32", "bfloat16", "float16", "auto")
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 scalars: `1e-6` (no dot) is a float, and only true/false are booleans. YAML 1.1 would read `1e-6`
+    as a string and `save_strategy: no` as False, both wrong for TRL settings."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+    list("-+0123456789."),
+)
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value read as YAML: numbers, booleans, null, lists (`[a, b]`) and mappings."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.YAMLError:
+        return text
+
+
+@dataclass
+class TrainConfig:
+    """Everything `tooln1 train` reads. `trainer` is the `grpo:` or `sft:` mapping of the recipe (mode-dependent).
+
+    Attributes:
+        model: "bundled", a local model folder (e.g. an SFT run dir, for SFT->RL) or a hub id.
+        data: a `tooln1 data` output folder (its train.jsonl is read) or a .jsonl file of `Sample` lines.
+        reward: the reward variant (binary, binary_no_think, partial_think, partial_name).
+        output_dir: the run folder (config, metrics, plot, checkpoints, final model).
+        prompt_file: optional YAML with the prompt wording (`tooln1.prompt.PromptTemplate.from_file`).
+        max_prompt_tokens: prompts longer than this are dropped (method §4.2: 4096; TRL does not truncate).
+        max_samples: use only the first N samples of the data (None: all).
+        dtype: dtype of the loaded weights; bfloat16 generates about 2x faster on CPU (cpu_measurements.md §2).
+        stop_tokens: extra strings that end a completion, each a single token (e.g. "\\n\\n", the turn end of the
+            plain chat template); added to the model's generation eos ids, so TRL masks what follows. This acts on
+            transformers generation; vLLM rollouts read stops from `grpo.generation_kwargs` (e.g. {stop: [...]}).
+        sft_target: SFT target format: auto (think when the sample has reasoning, else no-think, method §1.8),
+            think (always; a short templated reasoning when the sample has none), no_think.
+        lora: None for full fine-tuning, else {r, alpha, dropout, target_modules, layers_to_transform}; the last
+            (PEFT's name) limits the adapters to some layers: with only the top layers adapted, backward stops there.
+        trainer: keyword arguments for trl.GRPOConfig / trl.SFTConfig.
+    """
+
+    mode: str
+    data: str
+    model: str = "bundled"
+    reward: str = "binary"
+    output_dir: str = "runs/train"
+    prompt_file: str | None = None
+    max_prompt_tokens: int = 4096
+    max_samples: int | None = None
+    dtype: str = "float32"
+    stop_tokens: list[str] = field(default_factory=list)
+    sft_target: str = "auto"
+    lora: dict[str, Any] | None = None
+    trainer: dict[str, Any] = field(default_factory=dict)
+
+    def to_yaml(self) -> str:
+        """The resolved recipe, in the same shape as the input file (the mapping under its mode's name)."""
+        d = dataclasses.asdict(self)
+        d[d.pop("mode")] = d.pop("trainer")
+        return yaml.safe_dump(d, sort_keys=False, allow_unicode=True)
+
+
+OUR_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name not in ("mode", "trainer"))
+
+
+def trainer_fields(mode: str) -> tuple[str, ...]:
+    """The settable fields of trl.GRPOConfig or trl.SFTConfig, less `output_dir` (ours is top-level).
+
+    TRL is imported lazily: it is slow to import, and `tooln1 --help` must stay fast.
+    """
+    if mode == "grpo":
+        from trl import GRPOConfig as cls
+    else:
+        from trl import SFTConfig as cls
+    return tuple(sorted(f.name for f in dataclasses.fields(cls) if f.init and f.name != "output_dir"))
+
+
+def _unknown(key: str, valid: tuple[str, ...], where: str, also: tuple[str, ...] = ()) -> UserError:
+    """The error for an unknown key: close matches (among `valid` and `also`), then every valid key."""
+    close = difflib.get_close_matches(key.split(".")[-1], valid + also, n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return UserError(f"unknown config key '{key}'{hint}; valid {where} keys: {', '.join(valid)}")
+
+
+def parse_overrides(argv: list[str]) -> list[tuple[str, Any]]:
+    """`["--a.b", "1", "--c=x"]` -> `[("a.b", 1), ("c", "x")]`; a flag without a value is a UserError."""
+    out: list[tuple[str, Any]] = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if not tok.startswith("--") or len(tok) == 2:
+            raise UserError(f"expected --key value, got {tok!r}")
+        if "=" in tok:
+            key, text = tok[2:].split("=", 1)
+            i += 1
+        else:
+            if i + 1 >= len(argv):
+                raise UserError(f"override {tok} needs a value")
+            key, text = tok[2:], argv[i + 1]
+            i += 2
+        out.append((key.replace("-", "_"), parse_value(text)))
+    return out
+
+
+def _apply(raw: dict[str, Any], key: str, value: Any, mode: str) -> None:
+    """Set one (possibly dotted) key in the raw recipe; bare TRL field names go to the mode's mapping."""
+    head, _, rest = key.partition(".")
+    if not rest:
+        if head in OUR_KEYS or head in MODES:
+            raw[head] = value
+        elif head in trainer_fields(mode):
+            raw.setdefault(mode, {})[head] = value
+        else:
+            raise _unknown(key, OUR_KEYS + MODES, f"top-level keys or trl {mode} config fields; top-level",
+                           also=trainer_fields(mode))  # fmt: skip
+        return
+    if head not in ("lora",) + MODES:
+        raise _unknown(key, ("lora",) + MODES, "mapping")
+    if not isinstance(raw.get(head), dict):
+        raw[head] = {}
+    raw[head][rest] = value
+
+
+def _check(raw: dict[str, Any], mode: str, source: str) -> TrainConfig:
+    for key in raw:
+        if key not in OUR_KEYS + MODES:
+            raise _unknown(key, OUR_KEYS + MODES, f"top-level ({source})")
+    trainer = raw.get(mode) or {}
+    if not isinstance(trainer, dict):
+        raise UserError(f"'{mode}' must be a mapping of trl config fields, got {type(trainer).__name__}")
+    if "output_dir" in trainer:
+        raise UserError(f"set the run folder with the top-level 'output_dir', not '{mode}.output_dir'")
+    valid = trainer_fields(mode)
+    for key in trainer:
+        if key not in valid:
+            raise _unknown(f"{mode}.{key}", valid, f"{mode} (trl.{'GRPOConfig' if mode == 'grpo' else 'SFTConfig'})")
+    lora = raw.get("lora")
+    if lora is not None:
+        if not isinstance(lora, dict):
+            raise UserError(f"'lora' must be a mapping with keys {', '.join(LORA_KEYS)}, or null")
+        for key in lora:
+            if key not in LORA_KEYS:
+                raise _unknown(f"lora.{key}", LORA_KEYS, "lora")
+    if not raw.get("data"):
+        raise UserError("no training data: set 'data' in the config or pass --data DIR")
+    cfg = TrainConfig(
+        mode=mode, trainer=dict(trainer), **{k: raw[k] for k in OUR_KEYS if k in raw and raw[k] is not None}
+    )
+    cfg.lora = lora
+    if cfg.reward not in VARIANTS:
+        raise UserError(f"unknown reward variant '{cfg.reward}'; valid: {', '.join(VARIANTS)}")
+    if cfg.sft_target not in SFT_TARGETS:
+        raise UserError(f"unknown sft_target '{cfg.sft_target}'; valid: {', '.join(SFT_TARGETS)}")
+    if cfg.dtype not in DTYPES:
+        raise UserError(f"unknown dtype '{cfg.dtype}'; valid: {', '.join(DTYPES)}")
+    if isinstance(cfg.stop_tokens, str):
+        cfg.stop_tokens = [cfg.stop_tokens]
+    return cfg
+
+
+def load_config(path: str | Path | None, overrides: list[str], mode: str) -> TrainConfig:
+    """Read the YAML recipe (optional), apply `--key value` overrides and validate every key.
+
+    Raises:
+        UserError: missing file, invalid YAML, unknown key, wrong type or value.
+    """
+    raw: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise UserError(f"config file not found: {p}")
+        try:
+            raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_Loader) or {}  # noqa: S506 - SafeLoader
+        except yaml.YAMLError as e:
+            raise UserError(f"{p}: invalid YAML: {str(e).splitlines()[0]}") from None
+        if not isinstance(raw, dict):
+            raise UserError(f"{p}: a config must be a mapping")
+    for key, value in parse_overrides(overrides):
+        _apply(raw, key, value, mode)
+    return _check(raw, mode, str(path) if path else "overrides")

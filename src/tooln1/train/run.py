@@ -1,0 +1,187 @@
+"""One training run, GRPO or SFT: run folder, model, data, trainer, resume, final model and card.
+
+Example:
+    >>> from tooln1.train.config import load_config
+    >>> cfg = load_config("configs/tiny_ci.yaml", ["--data", "runs/data", "--model", "runs/tiny"], mode="grpo")
+    >>> run_dir = train(cfg)                                  # doctest: +SKIP
+    >>> run_dir = train(cfg, resume=True)                     # continue from the latest checkpoint  # doctest: +SKIP
+
+The run folder (`output_dir`) holds: config.yaml (the resolved recipe), metrics.jsonl, runs/ (TensorBoard),
+training_curves.png, checkpoint-N/ (every `save_steps`), train_summary.json, and at the end the final model with
+its tokenizer and README.md (model card). With LoRA the adapter is merged into the saved weights (the paper
+merged its LoRA SFT model before RL, method §7), so an SFT run folder is directly a `--model` for GRPO.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tooln1.errors import UserError
+from tooln1.train.config import TrainConfig
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.yaml"
+
+
+def stop_token_ids(tokenizer: Any, stops: Sequence[str]) -> list[int]:
+    """The token id of each stop string; a string that is not exactly one token is a UserError."""
+    ids = []
+    for s in stops:
+        enc = tokenizer(s, add_special_tokens=False).input_ids
+        if len(enc) != 1:
+            raise UserError(f"stop token {s!r} is {len(enc)} tokens for this tokenizer; it must be exactly one")
+        ids.append(enc[0])
+    return ids
+
+
+def load_policy(cfg: TrainConfig) -> tuple[Any, Any, str]:
+    """(model, tokenizer, resolved model reference) with the configured dtype and extra stop tokens."""
+    import torch
+
+    from tooln1.model import load_model_and_tokenizer, resolve_model
+
+    ref = resolve_model(cfg.model)
+    dtype = "auto" if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
+    model, tokenizer = load_model_and_tokenizer(ref, dtype=dtype)
+    if cfg.stop_tokens:
+        eos = model.generation_config.eos_token_id
+        eos = [] if eos is None else [eos] if isinstance(eos, int) else list(eos)
+        # TRL ends a completion at, and masks everything after, any eos id of the model's generation config.
+        model.generation_config.eos_token_id = eos + [i for i in stop_token_ids(tokenizer, cfg.stop_tokens)
+                                                      if i not in eos]  # fmt: skip
+    return model, tokenizer, ref
+
+
+def lora_config(cfg: TrainConfig) -> Any:
+    """A peft.LoraConfig from the recipe's `lora:` mapping, or None (full fine-tuning)."""
+    if not cfg.lora:
+        return None
+    from peft import LoraConfig
+
+    lora = cfg.lora
+    return LoraConfig(
+        r=int(lora.get("r", 16)),
+        lora_alpha=int(lora.get("alpha", 2 * int(lora.get("r", 16)))),
+        lora_dropout=float(lora.get("dropout", 0.0)),
+        target_modules=lora.get("target_modules", "all-linear"),
+        layers_to_transform=lora.get("layers_to_transform"),
+        task_type="CAUSAL_LM",
+    )
+
+
+def _prepare_run_dir(cfg: TrainConfig, resume: bool, overwrite: bool) -> str | None:
+    """Create the run folder; on resume return the latest checkpoint and drop metrics logged after it."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from tooln1.train.callbacks import METRICS_FILE, truncate_metrics
+
+    run = Path(cfg.output_dir)
+    if resume:
+        last = get_last_checkpoint(str(run)) if run.is_dir() else None
+        if last is None:
+            raise UserError(f"--resume: no checkpoint-N folder in {run}")
+        saved = run / CONFIG_FILE
+        if saved.is_file() and saved.read_text(encoding="utf-8") != cfg.to_yaml():
+            logger.warning("the resolved config differs from the one saved in %s; resuming with the new one", saved)
+        step = json.loads((Path(last) / "trainer_state.json").read_text())["global_step"]
+        kept = truncate_metrics(run, step)
+        logger.info("resuming from %s (step %d; %d metric lines kept)", last, step, kept)
+        return last
+    if run.is_dir() and ((run / METRICS_FILE).exists() or get_last_checkpoint(str(run))):
+        if not overwrite:
+            raise UserError(f"{run} already holds a run; pass --resume to continue it or --overwrite to replace it")
+        shutil.rmtree(run)
+    run.mkdir(parents=True, exist_ok=True)
+    return None
+
+
+def _save_final(trainer: Any, cfg: TrainConfig) -> None:
+    """Save the final model + tokenizer at the run folder's root; a LoRA adapter is merged (and kept in adapter/)."""
+    run = Path(cfg.output_dir)
+    if not cfg.lora:
+        trainer.save_model(str(run))
+        return
+    trainer.save_model(str(run / "adapter"))
+    if trainer.is_deepspeed_enabled or trainer.is_fsdp_enabled:
+        # Sharded parameters cannot be merged in place; the adapter above is complete.
+        logger.warning("sharded LoRA run: merge %s/adapter into the base model to get full weights", run)
+        return
+    if trainer.accelerator.is_main_process:
+        merged = trainer.accelerator.unwrap_model(trainer.model).merge_and_unload()
+        merged.save_pretrained(str(run))
+        trainer.processing_class.save_pretrained(str(run))
+
+
+def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, callbacks: Sequence[Any] = ()) -> Path:
+    """Run GRPO or SFT (per `cfg.mode`) and return the run folder. `callbacks` are extra TrainerCallbacks."""
+    from tooln1.train.callbacks import SUMMARY_FILE, MetricsJsonlCallback, PlotCallback, peak_rss_gib
+    from tooln1.train.card import render_card
+    from tooln1.train.data import build_dataset, data_file, load_prompt_template, read_samples
+
+    checkpoint = _prepare_run_dir(cfg, resume, overwrite)
+    run = Path(cfg.output_dir)
+    samples = read_samples(cfg.data, cfg.max_samples)  # before the model: bad data fails fast
+    template = load_prompt_template(cfg.prompt_file)
+    args = _trainer_args(cfg)  # before the model, as TRL does: a DeepSpeed ZeRO-3 config must exist at load time
+    model, tokenizer, ref = load_policy(cfg)
+    dataset, report = build_dataset(samples, tokenizer, cfg.mode, template, cfg.max_prompt_tokens, cfg.sft_target)
+    report["file"] = str(data_file(cfg.data))
+    (run / CONFIG_FILE).write_text(cfg.to_yaml(), encoding="utf-8")
+    ours = [MetricsJsonlCallback(run), PlotCallback(run, cfg.mode), *callbacks]
+    if cfg.mode == "grpo":
+        from tooln1.train.grpo import build_trainer
+    else:
+        from tooln1.train.sft import build_trainer
+    score_labelled_positions_only()
+    trainer = build_trainer(cfg, args, model, tokenizer, dataset, lora_config(cfg), ours)
+    trainer.train(resume_from_checkpoint=checkpoint)
+    _save_final(trainer, cfg)
+    if trainer.accelerator.is_main_process:
+        summary_path = run / SUMMARY_FILE
+        summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+        summary["peak_rss_gib"] = round(peak_rss_gib(), 3)
+        summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        (run / "README.md").write_text(render_card(cfg, ref, report, summary), encoding="utf-8")
+    logger.info("run folder: %s", run)
+    return run
+
+
+def _trainer_args(cfg: TrainConfig) -> Any:
+    """trl.GRPOConfig / trl.SFTConfig from the recipe's mapping; TensorBoard on unless the recipe says otherwise."""
+    if cfg.mode == "grpo":
+        from trl import GRPOConfig as Args
+    else:
+        from trl import SFTConfig as Args
+    kwargs = {"report_to": ["tensorboard"], **cfg.trainer}
+    try:
+        return Args(output_dir=cfg.output_dir, **kwargs)
+    except (ValueError, TypeError) as e:  # TRL's own consistency checks (batch sizes, ...) are user errors here
+        raise UserError(f"invalid {cfg.mode} settings: {str(e).splitlines()[0]}") from None
+
+
+def score_labelled_positions_only() -> None:
+    """Make TRL's fused LM head score only the labelled (completion) positions on CPU, as it does on GPU.
+
+    TRL 1.16's fused LM head (`trl.trainer.utils.add_fused_lm_head`) projects only positions with a label where
+    Triton runs, but *every* position (prompt included) elsewhere, to keep tile shapes fixed for compiling backends
+    such as Neuron. On CPU nothing is compiled, and with a 262k vocabulary and ~400-token prompts the prompt
+    positions are most of a step's time. The result is identical (unlabelled positions are zero either way).
+    Idempotent; applies to both trainers.
+    """
+    import trl.trainer.utils as trl_utils
+
+    original = trl_utils._use_triton
+    if getattr(original, "tooln1_cpu_compact", False):
+        return
+
+    def use_compact(device: Any) -> bool:
+        return device.type == "cpu" or original(device)
+
+    use_compact.tooln1_cpu_compact = True  # type: ignore[attr-defined]
+    trl_utils._use_triton = use_compact
