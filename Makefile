@@ -23,5 +23,9 @@ $(STAMP): pyproject.toml Makefile
 test: setup
 	$(PY) -m pytest -q
 
+# The whole Tool-N1 loop on this CPU (see README); rerunning continues an interrupted run.
+demo: setup
+	$(VENV)/bin/tooln1 demo
+
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info
