@@ -9,8 +9,10 @@ prompts of the first BFCL items of every single-turn category, 300-1800 tokens) 
 and batch size. The bare loop is what one writes by hand: consecutive prompts in file order, left-padded, one
 `model.generate` call per batch. The backend adds what an evaluation needs (length sorting, decoding, token
 counting). Tokens are counted the same way on both sides: new tokens up to and including the first EOS. Runs
-alternate (bare, backend, bare, backend, ...) and the best of each side is kept, so a neighbour's burst of CPU
-use hurts both sides alike. The issue's target: backend / bare >= 0.9.
+alternate (bare, backend, bare, backend, ...) and the best of each side is kept. Both wall-clock tok/s and tokens
+per CPU-second of this process are printed; the verdict uses the CPU measure, because on a machine shared with
+other jobs wall-clock rates swing 2-4x from one minute to the next while the work done does not. The issue's
+target: backend / bare >= 0.9.
 """
 
 from __future__ import annotations
@@ -57,28 +59,36 @@ def main() -> int:
     print(f"{len(ids)} prompts, {sum(map(len, ids))} prompt tokens ({min(map(len, ids))}-{max(map(len, ids))} each), "
           f"max_new_tokens {args.max_new_tokens}, batch {args.batch_size}, {args.dtype}")  # fmt: skip
 
-    best = {"bare": 0.0, "backend": 0.0}
-    for run in range(args.repeat):
-        t0 = time.perf_counter()
-        tokens = bare_loop(backend.model, backend.tokenizer, ids, args.batch_size, args.max_new_tokens,
-                           backend.eos_ids)  # fmt: skip
-        rate = tokens / (time.perf_counter() - t0)
-        best["bare"] = max(best["bare"], rate)
-        print(f"run {run + 1}  bare model.generate loop : {tokens:5d} tokens, {rate:7.1f} tok/s")
+    # Wall-clock tok/s is what a user sees; tok per CPU-second (process time, both threads) is what each side costs,
+    # and stays meaningful when other jobs share the machine. The verdict uses the CPU measure for that reason.
+    best = {("bare", "wall"): 0.0, ("bare", "cpu"): 0.0, ("backend", "wall"): 0.0, ("backend", "cpu"): 0.0}
 
+    def timed(side: str, run: int, fn) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        tokens = fn()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        best[side, "wall"] = max(best[side, "wall"], tokens / wall)
+        best[side, "cpu"] = max(best[side, "cpu"], tokens / cpu)
+        print(f"run {run + 1}  {side:7s}: {tokens:5d} tokens, {tokens / wall:7.1f} tok/s wall, "
+              f"{tokens / cpu:7.1f} tok per CPU-second")  # fmt: skip
+
+    def with_backend() -> int:
         backend.generated_tokens = 0
-        t0 = time.perf_counter()
-        done = dict(backend.generate(samples))
-        rate = backend.generated_tokens / (time.perf_counter() - t0)
-        assert len(done) == len(samples)
-        best["backend"] = max(best["backend"], rate)
-        print(f"run {run + 1}  HFBackend.generate       : {backend.generated_tokens:5d} tokens, {rate:7.1f} tok/s")
+        assert len(dict(backend.generate(samples))) == len(samples)
+        return backend.generated_tokens
 
-    ratio = best["backend"] / best["bare"]
-    verdict = "OK" if ratio >= TARGET_RATIO else "BELOW TARGET"
-    print(f"best: backend {best['backend']:.1f} tok/s, bare {best['bare']:.1f} tok/s, "
-          f"ratio {ratio:.2f} (target >= {TARGET_RATIO}) {verdict}")  # fmt: skip
-    return 0 if ratio >= TARGET_RATIO else 1
+    for run in range(args.repeat):
+        timed("bare", run, lambda: bare_loop(backend.model, backend.tokenizer, ids, args.batch_size,
+                                             args.max_new_tokens, backend.eos_ids))  # fmt: skip
+        timed("backend", run, with_backend)
+
+    wall_ratio = best["backend", "wall"] / best["bare", "wall"]
+    cpu_ratio = best["backend", "cpu"] / best["bare", "cpu"]
+    print(f"best wall: backend {best['backend', 'wall']:.1f} tok/s, bare {best['bare', 'wall']:.1f} tok/s, "
+          f"ratio {wall_ratio:.2f}")  # fmt: skip
+    print(f"best CPU : backend {best['backend', 'cpu']:.1f} tok/CPU-s, bare {best['bare', 'cpu']:.1f} tok/CPU-s, "
+          f"ratio {cpu_ratio:.2f} (target >= {TARGET_RATIO}) {'OK' if cpu_ratio >= TARGET_RATIO else 'BELOW TARGET'}")
+    return 0 if cpu_ratio >= TARGET_RATIO else 1
 
 
 if __name__ == "__main__":

@@ -14,7 +14,13 @@ import pytest
 from tooln1.errors import UserError
 from tooln1.prompt import DEFAULT_TEMPLATE, render_prompt
 from tooln1.rewards import score
-from tooln1.train.data import NO_THINK_INSTRUCTIONS, build_dataset, read_samples, sft_completion
+from tooln1.train.data import (
+    NO_THINK_INSTRUCTIONS,
+    build_dataset,
+    on_token_boundary,
+    read_samples,
+    sft_completion,
+)
 from tooln1.types import calls_to_json
 
 
@@ -69,14 +75,26 @@ def test_sft_targets_reason_when_there_is_reasoning_else_the_no_reason_variant(s
     ds, _ = build_dataset(samples, tokenizer, "sft", DEFAULT_TEMPLATE, 4096)
     assert ds.column_names == ["prompt", "completion"]
     eos = tokenizer.eos_token
-    # sample 0 has a reasoning trace: think target under the normal prompt; it earns the binary reward
-    assert ds["completion"][0] == f"<think>{samples[0].reasoning}</think>\n{_calls(samples[0])}{eos}"
+    # sample 0 has a reasoning trace: think target under the normal prompt; it earns the binary reward. The leading
+    # space keeps ":" (end of the plain template's prompt) and "<" in separate tokens, as at inference.
+    assert ds["completion"][0] == f" <think>{samples[0].reasoning}</think>\n{_calls(samples[0])}{eos}"
     assert ds["prompt"][0] == render_prompt(samples[0], tokenizer)
     assert score(ds["completion"][0].removesuffix(eos), samples[0].gold).score == 1.0
     # the others have none: bare call block (method §1.8), under the no-think instructions
-    assert ds["completion"][1] == f"{_calls(samples[1])}{eos}"
+    assert ds["completion"][1] == f" {_calls(samples[1])}{eos}"
     assert NO_THINK_INSTRUCTIONS in ds["prompt"][1] and "<think>" not in ds["prompt"][1]
     assert score(ds["completion"][1].removesuffix(eos), samples[1].gold, "binary_no_think").score == 1.0
+
+
+def test_sft_rows_split_on_a_token_boundary(samples_file: Path, tokenizer) -> None:
+    """TRL tokenizes prompt + completion together; the prompt's own tokens must be a prefix of that, or the model
+    learns a merged boundary token (":<") that generation, which starts from the prompt's tokens, never produces."""
+    ds, _ = build_dataset(read_samples(samples_file), tokenizer, "sft", DEFAULT_TEMPLATE, 4096)
+    for prompt, completion in zip(ds["prompt"], ds["completion"], strict=True):
+        prompt_ids = tokenizer(prompt).input_ids
+        assert tokenizer(prompt + completion).input_ids[: len(prompt_ids)] == prompt_ids
+    assert tokenizer("Assistant:<think>", add_special_tokens=False).input_ids[1:2] != tokenizer(":").input_ids[-1:]
+    assert on_token_boundary("User: a\n\n", "<think>", tokenizer) == "<think>"  # no merge: unchanged
 
 
 def test_sft_think_target_has_a_templated_reasoning_that_scores(samples_file: Path) -> None:

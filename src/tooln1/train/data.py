@@ -101,6 +101,23 @@ def sft_completion(sample: Sample, target: str) -> str:
     return canonical_completion(sample.gold, sample.reasoning or templated_reasoning(sample))
 
 
+def on_token_boundary(prompt: str, completion: str, tokenizer: Any) -> str:
+    """`completion`, or " " + `completion` when its first characters would merge with the prompt's last token.
+
+    TRL's SFTTrainer tokenizes prompt + completion as one text. With the plain template, "Assistant:" + "<think>"
+    tokenizes as "Assistant", ":<", "think", ">": the model would learn ":<", a token it never sees at inference,
+    where the prompt alone ends in ":" and it must write "<" itself; it then never opens its <think>. With a leading
+    space the sequence is ":", " <", "think", ">" in training and inference alike (" <" is also what the base model
+    writes after a colon). The space changes no score: the reward's checks are substring and JSON based.
+    """
+    prompt_ids = tokenizer(prompt).input_ids
+    for text in (completion, " " + completion):
+        if tokenizer(prompt + text).input_ids[: len(prompt_ids)] == prompt_ids:
+            return text
+    logger.warning("prompt and completion share a token however they are joined: %r", prompt[-20:] + completion[:20])
+    return completion
+
+
 def _adds_bos(tokenizer: Any) -> bool:
     bos = tokenizer.bos_token_id
     return bos is not None and tokenizer("x").input_ids[:1] == [bos]
@@ -148,7 +165,8 @@ def build_dataset(
     if mode == "sft":
         # The EOS teaches the model to stop after the call (TRL would also append it when missing).
         eos = tokenizer.eos_token or ""
-        rows["completion"] = [t + eos for t, k in zip(targets, keep, strict=True) if k]
+        rows["completion"] = [on_token_boundary(p, t, tokenizer) + eos
+                              for p, t, k in zip(prompts, targets, keep, strict=True) if k]  # fmt: skip
     else:
         rows["ground_truth"] = [calls_to_json(s.gold) for s in kept]
     report = {"samples": len(samples), "kept": len(kept), "dropped_long_prompt": len(samples) - len(kept)}

@@ -10,6 +10,9 @@ The run folder (`output_dir`) holds: config.yaml (the resolved recipe), metrics.
 training_curves.png, checkpoint-N/ (every `save_steps`), train_summary.json, and at the end the final model with
 its tokenizer and README.md (model card). With LoRA the adapter is merged into the saved weights (the paper
 merged its LoRA SFT model before RL, method §7), so an SFT run folder is directly a `--model` for GRPO.
+
+On CPU, TRL's fused LM head is made to score completion positions only (`score_labelled_positions_only`, a
+measured ~2.8x faster GRPO step with the bundled model; identical results).
 """
 
 from __future__ import annotations
