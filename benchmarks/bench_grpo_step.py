@@ -1,14 +1,16 @@
 """Cost of our layer: the same GRPO recipe through `tooln1 train grpo` and through a minimal plain-TRL script.
 
 Example:
-    $ .venv/bin/python benchmarks/bench_grpo_step.py                 # tiny model, 3 rounds, ~3-5 min
+    $ .venv/bin/python benchmarks/bench_grpo_step.py                 # tiny model, 5 rounds, ~5-10 min
     $ .venv/bin/python benchmarks/bench_grpo_step.py --model bundled --rounds 2 --steps 2
 
 Both sides run in fresh processes, alternating (ours, plain, ours, plain, ...), on the same samples
 (`tooln1.data.synth.generate`), the same recipe (configs/tiny_ci.yaml's `grpo:` mapping, with checkpoints off) and the
 same reward (`tooln1.rewards.TrlReward`). The measure is the trainer's own `train_runtime` per optimizer step, which
 includes our callbacks (metrics JSONL, plot, TensorBoard) but not model loading or the final save. Target: the
-median step-time ratio plain / ours >= 0.95, i.e. our layer costs under 5 %.
+step-time ratio plain / ours >= 0.95, i.e. our layer costs under 5 %. The ratio is taken between the fastest run
+of each side: on a shared machine other work only ever adds time, so the minimum is the least noisy estimate of
+a side's own cost (the medians are printed too).
 
 On CPU, `tooln1 train` also makes TRL score only completion positions through the LM head
 (`tooln1.train.run.score_labelled_positions_only`); the plain script applies the same fix by default so that the
@@ -51,7 +53,8 @@ def plain_worker(recipe: str, model: str, data: str, out: str, steps: int, stock
     grpo = {**raw["grpo"], "max_steps": steps, "save_strategy": "no", "report_to": ["tensorboard"]}
     samples = [Sample.from_json(line) for line in Path(data).read_text().splitlines()]
     tok = AutoTokenizer.from_pretrained(model)
-    rows = {"prompt": [render_prompt(s, tok) for s in samples], "ground_truth": [calls_to_json(s.gold) for s in samples]}
+    rows = {"prompt": [render_prompt(s, tok) for s in samples],
+            "ground_truth": [calls_to_json(s.gold) for s in samples]}
     trainer = GRPOTrainer(
         model=AutoModelForCausalLM.from_pretrained(model),
         reward_funcs=TrlReward(raw.get("reward", "binary")),
@@ -64,8 +67,8 @@ def plain_worker(recipe: str, model: str, data: str, out: str, steps: int, stock
 
 
 def run_ours(model: str, data: Path, out: Path, steps: int) -> float:
-    cmd = [sys.executable, "-m", "tooln1", "train", "grpo", "--config", str(RECIPE), "--model", model,
-           "--data", str(data), "--output_dir", str(out), "--max_steps", str(steps), "--save_strategy", "no"]  # fmt: skip
+    cmd = [sys.executable, "-m", "tooln1", "train", "grpo", "--config", str(RECIPE), "--model", model, "--data",
+           str(data), "--output_dir", str(out), "--max_steps", str(steps), "--save_strategy", "no"]  # fmt: skip
     subprocess.run(cmd, check=True, capture_output=True)
     return json.loads((out / "train_summary.json").read_text())["train_runtime"] / steps
 
@@ -80,7 +83,7 @@ def run_plain(model: str, data: Path, out: Path, steps: int, stock: bool) -> flo
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="tiny", help="'tiny' (built into a temp folder), 'bundled', or a model folder")
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--steps", type=int, default=4, help="optimizer steps per run")
     p.add_argument("--samples", type=int, default=32)
     p.add_argument("--plain-stock", action="store_true", help="plain TRL without the CPU LM-head fix")
@@ -107,9 +110,11 @@ def main() -> int:
             plain.append(run_plain(model, data, tmp / f"plain{r}", args.steps, args.plain_stock))
             print(f"round {r + 1}: ours {ours[-1]:.2f} s/step, plain {plain[-1]:.2f} s/step "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
-    ratio = statistics.median(plain) / statistics.median(ours)
-    print(f"median s/step: ours {statistics.median(ours):.2f}, plain TRL{' (stock)' if args.plain_stock else ''} "
-          f"{statistics.median(plain):.2f}")  # fmt: skip
+    ratio = min(plain) / min(ours)
+    plain_name = f"plain TRL{' (stock)' if args.plain_stock else ''}"
+    print(f"fastest s/step: ours {min(ours):.2f}, {plain_name} {min(plain):.2f}; median: ours "
+          f"{statistics.median(ours):.2f}, {plain_name} {statistics.median(plain):.2f} "
+          f"(median ratio {statistics.median(plain) / statistics.median(ours):.3f})")  # fmt: skip
     print(f"step-time ratio plain/ours = {ratio:.3f} (target >= {TARGET}): {'PASS' if ratio >= TARGET else 'FAIL'}")
     return 0 if ratio >= TARGET else 1
 

@@ -70,3 +70,22 @@ def test_rerun_continues_only_unfinished_stages(smoke_run: Path) -> None:
     assert "[6/8] grpo" not in r.stderr and "[7/8] eval-final" in r.stderr
     state = json.loads(state_path.read_text())
     assert list(state["done"]) == list(STAGES) and state["done"]["grpo"]["seconds"] == kept_grpo_seconds
+
+
+def test_progress_is_throttled_in_a_log_file(caplog: pytest.LogCaptureFixture) -> None:
+    """Off a terminal every update would be a log line (150 per evaluation); only the first and the last remain."""
+    import io
+    import logging
+
+    from rich.console import Console
+
+    from tooln1.demo.display import Display
+
+    display = Display(8, console=Console(file=io.StringIO(), force_terminal=False))
+    display.begin(3, "eval-base", "evaluate")
+    with caplog.at_level(logging.INFO, logger="tooln1.demo.display"):
+        for done in range(1, 151):
+            display.update(done, 150, "item")
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2
+    assert "item 1/150" in lines[0] and "item 150/150" in lines[1]

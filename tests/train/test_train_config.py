@@ -54,7 +54,8 @@ def test_sft_mode_reads_the_sft_mapping_only(tmp_path: Path) -> None:
                                     r"keys: data, model, reward"),
         ("data: d\n", ["--grpo.lerning_rate", "1"], r"'grpo.lerning_rate' \(did you mean learning_rate"),
         ("data: d\n", ["--no_such_thing", "1"], r"unknown config key 'no_such_thing'"),
-        ("data: d\nlora: {rank: 4}\n", [], r"'lora.rank'.*valid lora keys: r, alpha, dropout, target_modules, layers_to_transform"),
+        ("data: d\nlora: {rank: 4}\n", [], r"'lora.rank'.*valid lora keys: r, alpha, dropout, target_modules, "
+                                          r"layers_to_transform"),
         ("data: d\n", ["--reward", "fuzzy"], r"unknown reward variant 'fuzzy'"),
         ("data: d\ngrpo: {output_dir: x}\n", [], r"top-level 'output_dir'"),
         ("model: bundled\n", [], r"no training data"),

@@ -4,7 +4,8 @@ Example of what it shows while GRPO runs:
 
     [5/8] grpo  step 7/20  reward 0.41  stage ETA 6m10s  elapsed 9m02s
 
-It is a `rich` live status line on a terminal and one log line per update elsewhere (CI logs, `make demo > log`).
+It is a `rich` live status line on a terminal; elsewhere (CI logs, `make demo > log`) the same line is logged at
+most every `LOG_EVERY_S` seconds and at the end of each stage, so a log file stays readable.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from transformers import TrainerCallback
 from tooln1.types import Sample
 
 logger = logging.getLogger(__name__)
+LOG_EVERY_S = 30.0
 
 
 def fmt_seconds(seconds: float | None) -> str:
@@ -42,6 +44,7 @@ class Display:
         self.stage, self.index = "", 0
         self.stage_start = self.start
         self.detail = ""
+        self.last_logged = float("-inf")
         self.live = Live(Text(""), console=self.console, refresh_per_second=2, transient=True)
 
     def __enter__(self) -> Display:
@@ -66,7 +69,8 @@ class Display:
         line = f"[{self.index}/{self.n_stages}] {self.stage}  {self.detail}  elapsed {fmt_seconds(self.elapsed())}"
         if self.console.is_terminal:
             self.live.update(Text(line))
-        else:
+        elif done >= total or time.monotonic() - self.last_logged >= LOG_EVERY_S:
+            self.last_logged = time.monotonic()
             logger.info(line)
 
     def elapsed(self) -> float:

@@ -55,7 +55,7 @@ class DemoConfig:
     heldout: int | None = None  # evaluate the first N held-out tasks (None: all of them)
     bfcl_per_category: int = 8
     max_new_tokens: int = 96
-    batch_size: int = 8
+    batch_size: int = 16  # eval batch: 15 % faster than 8 here (48 held-out prompts, bf16, alternating)
     sft: bool = True
     seed: int = 0
     smoke: bool = False
