@@ -24,6 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="a `tooln1 data build` folder instead of synthetic tasks")
     p.add_argument("--config", default="configs/cpu_demo.yaml", help="training recipe (sft: and grpo: sections)")
     p.add_argument("--n-tasks", type=int, default=1500, help="synthetic tasks to generate (10%% held out)")
+    p.add_argument("--heldout", type=int, help="evaluate only the first N held-out tasks (default: all of them)")
     p.add_argument("--no-sft", action="store_true", help="skip the SFT warm-up: pure RL from the base model")
     p.add_argument("--smoke", action="store_true", help="tiny random model, a few tasks, 1 step (CI)")
     p.set_defaults(func=run)
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if args.smoke:
         cfg = DemoConfig.smoke_test(**common)
     else:
-        cfg = DemoConfig(config=args.config, n_tasks=args.n_tasks, **common)
+        cfg = DemoConfig(config=args.config, n_tasks=args.n_tasks, heldout=args.heldout, **common)
     root = Path("runs")
     run_dir = Path(args.out) if args.out else None if args.new else find_unfinished(root)
     if run_dir is None:
