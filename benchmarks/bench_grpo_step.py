@@ -1,8 +1,8 @@
 """Cost of our layer: the same GRPO recipe through `tooln1 train grpo` and through a minimal plain-TRL script.
 
 Example:
-    $ .venv/bin/python benchmarks/bench_grpo_step.py                 # tiny model, 5 rounds, ~5-10 min
-    $ .venv/bin/python benchmarks/bench_grpo_step.py --model bundled --rounds 2 --steps 2
+    $ .venv/bin/python benchmarks/bench_grpo_step.py                 # tiny model, 5 rounds, ~2 min
+    $ .venv/bin/python benchmarks/bench_grpo_step.py --model bundled --rounds 2 --steps 2   # ~3 min
 
 Both sides run in fresh processes, alternating (ours, plain, ours, plain, ...), on the same samples
 (`tooln1.data.synth.generate`), the same recipe (configs/tiny_ci.yaml's `grpo:` mapping, with checkpoints off) and the
