@@ -45,15 +45,18 @@ def test_every_stage_finished_and_left_its_artifacts(smoke_run: Path) -> None:
 def test_report_json_has_the_promised_shape(smoke_run: Path) -> None:
     numbers = json.loads((smoke_run / "report.json").read_text())
     assert numbers["heldout"]["n"] == 4 and numbers["bfcl_subset"]["n"] == 4
-    for key in ("before", "after_sft", "after"):
+    for key in ("before", "rl_start", "after"):
         assert 0.0 <= numbers["heldout"][key] <= 1.0
     for key in ("before", "after"):
         assert 0.0 <= numbers["bfcl_subset"][key] <= 1.0
-    assert numbers["train"]["steps"] == 1
-    assert numbers["train"]["first5_reward"] == numbers["train"]["last5_reward"]  # one step: the same step
+    train = numbers["train"]
+    assert train["steps"] == 1 and train["prompts_per_step"] == 2  # configs/tiny_ci.yaml: 4 completions, G=2
+    assert train["first5_reward"] == train["last5_reward"]  # one step: the same step
+    assert train["rl_minutes"] > 0 and isinstance(train["heldout_points_per_rl_minute"], float)
     assert 0 < numbers["minutes"] < 10
     report = (smoke_run / "report.md").read_text()
-    assert "| untrained |" in report and "| after GRPO |" in report and "grpo_training_curves.png" in report
+    assert "| untrained |" in report and "| after SFT warm-up (RL start) |" in report and "| after GRPO |" in report
+    assert "grpo_training_curves.png" in report and "held-out points added by the stage" in report
 
 
 def test_rerun_continues_only_unfinished_stages(smoke_run: Path) -> None:

@@ -57,6 +57,11 @@ def test_sft_mode_reads_the_sft_mapping_only(tmp_path: Path) -> None:
         ("data: d\nlora: {rank: 4}\n", [], r"'lora.rank'.*valid lora keys: r, alpha, dropout, target_modules, "
                                           r"layers_to_transform"),
         ("data: d\n", ["--reward", "fuzzy"], r"unknown reward variant 'fuzzy'"),
+        ("data: d\nprobe: {each: 4}\n", [], r"'probe.each'.*valid probe keys: every, n, data"),
+        ("data: d\nprobe: 4\n", [], r"'probe' must be a mapping"),
+        ("data: d\n", ["--rollout.refill", "1"], r"'rollout.refill'.*valid rollout keys: refill_rounds"),
+        ("data: d\n", ["--rollout.refill_rounds", "-1"], r"refill_rounds must be a whole number >= 0, got -1"),
+        ("data: d\n", ["--rollout.refill_rounds", "true"], r"refill_rounds must be a whole number"),
         ("data: d\ngrpo: {output_dir: x}\n", [], r"top-level 'output_dir'"),
         ("model: bundled\n", [], r"no training data"),
         ("data: d\n", ["--max_steps"], r"needs a value"),

@@ -5,15 +5,19 @@ Stages (each records its result in RUN/state.json when it finishes, so a rerun s
 1. model       prepare the bundled Gemma-3-270M (or take --model; --smoke builds a tiny random model)
 2. data        synthetic train and held-out tasks (`tooln1 data synth`), or --data DIR from `tooln1 data build`
 3. eval-base   the untrained model: held-out binary accuracy, format and reason rates; a fixed BFCL subset
-4. sft         an SFT warm-up (explicit, separately reported: the paper's claim is about RL; skip with --no-sft)
-5. eval-sft    held-out after the warm-up, so the GRPO gain is measured on its own
+4. sft         a short SFT warm-up (explicit, separately reported: the paper's claim is about RL; --no-sft skips it)
+5. eval-sft    held-out accuracy of the model GRPO starts from ("rl_start"), so GRPO's own gain is measured
 6. grpo        GRPO with the binary reward (configs/cpu_demo.yaml)
 7. eval-final  held-out and BFCL subset again
 8. report      RUN/report.md, RUN/report.json, curves PNG and sample completions
 
 Why a warm-up: with the Tool-N1 zero-shot prompt the base (not instruction-tuned) 270M model almost never
 writes a `<tool_call>` block and never ends its turn, so GRPO starts with no reward signal and every rollout runs
-to the length cap. A few SFT steps teach the output format and the stop; GRPO then has to get the arguments right.
+to the length cap. Ten SFT steps teach the output format and the stop (about 10 % held-out accuracy); GRPO then
+has to get the calls right, and the report separates what each stage added.
+
+Every stage renders prompts with the recipe's `prompt_file` (configs/cpu_demo.yaml: the compact wording), so the
+evaluations see exactly the prompts training saw.
 
 Interrupting (Ctrl-C) is safe: evaluations append item by item and training checkpoints every `save_steps`, so
 `tooln1 demo` (and `make demo`) continues the latest unfinished run.
@@ -25,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -53,7 +58,7 @@ class DemoConfig:
     config: str = "configs/cpu_demo.yaml"
     n_tasks: int = 1500  # 10 % held out: about 150 held-out tasks
     heldout: int | None = None  # evaluate the first N held-out tasks (None: all of them)
-    bfcl_per_category: int = 8
+    bfcl_per_category: int = 16  # 4 categories x 16 = 64 BFCL entries
     max_new_tokens: int = 96
     batch_size: int = 16  # eval batch: 15 % faster than 8 here (48 held-out prompts, bf16, alternating)
     sft: bool = True
@@ -68,14 +73,21 @@ class DemoConfig:
 
 
 def config_path(name: str) -> Path:
-    """A recipe path as given, else relative to the repository's configs/ (so the demo runs from any folder)."""
+    """A recipe (or prompt file) path as given, else relative to the repository, else in its configs/ (so the demo
+    runs from any folder)."""
     p = Path(name)
-    if p.is_file():
-        return p
-    alt = REPO_CONFIGS / p.name
-    if alt.is_file():
-        return alt
+    for candidate in (p, REPO_CONFIGS.parent / p, REPO_CONFIGS / p.name):
+        if candidate.is_file():
+            return candidate
     raise UserError(f"config not found: {name}")
+
+
+def prompts_per_step(grpo: dict[str, Any]) -> int:
+    """Distinct prompts behind one GRPO optimizer step of a `grpo:` mapping (one process), with TRL's defaults."""
+    from trl import GRPOConfig
+
+    value = {**{f.name: f.default for f in dataclasses.fields(GRPOConfig)}, **grpo}
+    return value["per_device_train_batch_size"] * value["gradient_accumulation_steps"] // value["num_generations"]
 
 
 class Demo:
@@ -167,13 +179,27 @@ class Demo:
         argv = ["--model", start, "--data", self.state["done"]["data"]["data"], "--output_dir", str(out),
                 *self.cfg.overrides]  # fmt: skip
         cfg = load_config(config_path(self.cfg.config), argv, mode=mode)
+        if cfg.prompt_file:
+            cfg.prompt_file = str(config_path(cfg.prompt_file))
         resume = any(out.glob("checkpoint-*"))
         if resume:
             self.display.note(f"resuming {mode} from its latest checkpoint in {out}")
         self._backends.clear()  # free the eval model's memory for training
         train(cfg, resume=resume, overwrite=not resume, callbacks=[TrainProgress(self.display)])
-        rewards = [m["reward"] for m in read_metrics(out) if "reward" in m]
-        return {"run": str(out), "steps": len(read_metrics(out)), "rewards": rewards}
+        # With dynamic sampling the batch's `reward` is biased towards mixed groups; the reward as drawn is not.
+        rewards = [m.get("rollout/reward_as_drawn", m["reward"]) for m in read_metrics(out) if "reward" in m]
+        result = {"run": str(out), "steps": len(read_metrics(out)), "rewards": rewards}
+        if mode == "grpo":
+            result["prompts_per_step"] = prompts_per_step(cfg.trainer)
+        return result
+
+    def _template(self) -> Any:
+        """The prompt wording of the training recipe (its `prompt_file`), so evaluation prompts equal training's."""
+        from tooln1.train.config import load_config
+        from tooln1.train.data import load_prompt_template
+
+        recipe = load_config(config_path(self.cfg.config), ["--data", "unused"], mode="grpo")
+        return load_prompt_template(str(config_path(recipe.prompt_file)) if recipe.prompt_file else None)
 
     def _backend(self, model: str) -> Any:
         """One loaded model per stage, shared by its held-out and BFCL evaluations."""
@@ -185,7 +211,7 @@ class Demo:
             # measured as it is trained: its reply ends at the plain template's blank line.
             settings = GenSettings(max_new_tokens=self.cfg.max_new_tokens, batch_size=self.cfg.batch_size,
                                    stop=("\n\n",))
-            self._backends[model] = HFBackend(model, settings)
+            self._backends[model] = HFBackend(model, settings, template=self._template())
         return self._backends[model]
 
     def evaluate(self, stage: str, with_bfcl: bool) -> dict[str, Any]:

@@ -1,12 +1,13 @@
 """The demo's report: RUN/report.md (table, curves, sample completions) and RUN/report.json (the same numbers).
 
-report.json, accuracies as fractions:
+report.json, accuracies as fractions (`rl_start` is the model GRPO starts from: after the SFT warm-up, or the
+untrained model with --no-sft), so each stage's own contribution can be read off:
 
-    {"heldout": {"n": 150, "before": 0.0, "after_sft": 0.61, "after": 0.72},
-     "bfcl_subset": {"n": 32, "before": 0.0, "after": 0.09},
-     "train": {"steps": 20, "first5_reward": 0.38, "last5_reward": 0.55},
-     "sft_warmup": {"steps": 12, "first_loss": 1.9, "last_loss": 0.2},
-     "minutes": 21.4, "stage_seconds": {...}}
+    {"heldout": {"n": 150, "before": 0.0, "rl_start": 0.10, "after": 0.36},
+     "bfcl_subset": {"n": 64, "before": 0.0, "after": 0.22},
+     "train": {"steps": 20, "prompts_per_step": 4, "first5_reward": 0.18, "last5_reward": 0.41,
+               "rl_minutes": 8.9, "heldout_points_per_rl_minute": 2.9},
+     "sft_warmup": {"steps": 10}, "minutes": 23.4, "stage_seconds": {...}}
 
 Example:
     >>> mean_or_none([0.5, 1.0])
@@ -43,52 +44,71 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f} %"
 
 
+def _stage_gain(after: float | None, before: float | None) -> str:
+    return "—" if after is None or before is None else f"{100 * (after - before):+.1f}"
+
+
 def build_numbers(state: dict[str, Any]) -> dict[str, Any]:
     """report.json's content from the demo state."""
     done = state["done"]
     held = {k: done.get(f"eval-{k}", {}).get("heldout") for k in ("base", "sft", "final")}
     bfcl = {k: done.get(f"eval-{k}", {}).get("bfcl") for k in ("base", "final")}
-    rewards = done.get("grpo", {}).get("rewards", [])
+    grpo = done.get("grpo", {})
+    rewards = grpo.get("rewards", [])
     sft = done.get("sft", {})
+    start = held["base"] if sft.get("skipped") else held["sft"]  # with --no-sft, RL starts from the base model
+    rl_start, after = _frac(start), _frac(held["final"])
+    rl_minutes = round(grpo["seconds"] / 60, 2) if "seconds" in grpo else None
+    rate = None
+    if rl_start is not None and after is not None and rl_minutes:
+        rate = round(100 * (after - rl_start) / rl_minutes, 2)
     return {
-        "heldout": {"n": (held["base"] or {}).get("n"), "before": _frac(held["base"]),
-                    "after_sft": _frac(held["sft"]), "after": _frac(held["final"])},
-        "heldout_format_rate": {"before": _frac(held["base"], "format_rate"),
-                                "after_sft": _frac(held["sft"], "format_rate"),
+        "heldout": {"n": (held["base"] or {}).get("n"), "before": _frac(held["base"]), "rl_start": rl_start,
+                    "after": after},
+        "heldout_format_rate": {"before": _frac(held["base"], "format_rate"), "rl_start": _frac(start, "format_rate"),
                                 "after": _frac(held["final"], "format_rate")},
         "bfcl_subset": {"n": (bfcl["base"] or {}).get("n"), "before": _frac(bfcl["base"]),
                         "after": _frac(bfcl["final"])},
-        "train": {"steps": len(rewards), "first5_reward": mean_or_none(rewards[:5]),
-                  "last5_reward": mean_or_none(rewards[-5:])},
+        "train": {"steps": len(rewards), "prompts_per_step": grpo.get("prompts_per_step"),
+                  "first5_reward": mean_or_none(rewards[:5]), "last5_reward": mean_or_none(rewards[-5:]),
+                  "rl_minutes": rl_minutes, "heldout_points_per_rl_minute": rate},
         "sft_warmup": {"skipped": True} if sft.get("skipped") else {"steps": sft.get("steps")},
         "minutes": round(state["elapsed_s"] / 60, 2),
         "stage_seconds": {k: v.get("seconds") for k, v in done.items() if "seconds" in v},
     }  # fmt: skip
 
 
-def results_table(numbers: dict[str, Any]) -> Table:
-    """The before/after table printed at the end of the demo."""
+def _rows(numbers: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """(stage, held-out accuracy, format rate, BFCL subset, held-out points this stage added) per table row."""
     h, f, b = numbers["heldout"], numbers["heldout_format_rate"], numbers["bfcl_subset"]
-    table = Table(title="Tool-N1 demo: before / after")
-    table.add_column("model")
-    table.add_column(f"held-out accuracy (n={h['n']})", justify="right")
-    table.add_column("held-out format rate", justify="right")
-    table.add_column(f"BFCL subset (n={b['n']})", justify="right")
-    table.add_row("untrained", _pct(h["before"]), _pct(f["before"]), _pct(b["before"]))
-    if h["after_sft"] is not None:
-        table.add_row("after SFT warm-up", _pct(h["after_sft"]), _pct(f["after_sft"]), "—")
-    table.add_row("after GRPO", _pct(h["after"]), _pct(f["after"]), _pct(b["after"]))
+    rows = [("untrained", _pct(h["before"]), _pct(f["before"]), _pct(b["before"]), "—")]
+    if not numbers["sft_warmup"].get("skipped"):
+        rows.append(("after SFT warm-up (RL start)", _pct(h["rl_start"]), _pct(f["rl_start"]), "—",
+                     _stage_gain(h["rl_start"], h["before"])))  # fmt: skip
+    rows.append(("after GRPO", _pct(h["after"]), _pct(f["after"]), _pct(b["after"]),
+                 _stage_gain(h["after"], h["rl_start"])))  # fmt: skip
+    return rows
+
+
+def _headers(numbers: dict[str, Any]) -> list[str]:
+    h, b = numbers["heldout"], numbers["bfcl_subset"]
+    return ["model", f"held-out accuracy (n={h['n']})", "held-out format rate", f"BFCL subset (n={b['n']})",
+            "held-out points added by the stage"]  # fmt: skip
+
+
+def results_table(numbers: dict[str, Any]) -> Table:
+    """The per-stage table printed at the end of the demo."""
+    table = Table(title="Tool-N1 demo: what each stage adds")
+    for k, header in enumerate(_headers(numbers)):
+        table.add_column(header, justify="left" if k == 0 else "right")
+    for row in _rows(numbers):
+        table.add_row(*row)
     return table
 
 
 def _markdown_table(numbers: dict[str, Any]) -> str:
-    h, f, b = numbers["heldout"], numbers["heldout_format_rate"], numbers["bfcl_subset"]
-    lines = [f"| model | held-out accuracy (n={h['n']}) | held-out format rate | BFCL subset (n={b['n']}) |",
-             "|---|---:|---:|---:|",
-             f"| untrained | {_pct(h['before'])} | {_pct(f['before'])} | {_pct(b['before'])} |"]  # fmt: skip
-    if h["after_sft"] is not None:
-        lines.append(f"| after SFT warm-up | {_pct(h['after_sft'])} | {_pct(f['after_sft'])} | — |")
-    lines.append(f"| after GRPO | {_pct(h['after'])} | {_pct(f['after'])} | {_pct(b['after'])} |")
+    lines = ["| " + " | ".join(_headers(numbers)) + " |", "|---|---:|---:|---:|---:|"]
+    lines += ["| " + " | ".join(row) + " |" for row in _rows(numbers)]
     return "\n".join(lines)
 
 
@@ -133,13 +153,16 @@ def write_report(run: Path, state: dict[str, Any]) -> dict[str, Any]:
     t = numbers["train"]
     first, last = t["first5_reward"], t["last5_reward"]
     trend = "—" if first is None or last is None else f"{first:.3f} → {last:.3f}"
+    rate = t["heldout_points_per_rl_minute"]
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     md = [
         f"# Tool-N1 demo ({date})\n",
         f"Model: `{state['done']['model']['model']}`. Data: `{state['done']['data']['data']}`. "
         f"Whole demo: {numbers['minutes']:.1f} minutes.\n",
         _markdown_table(numbers) + "\n",
-        f"GRPO: {t['steps']} logged steps; mean reward over the first 5 → last 5: {trend}.\n",
+        f"GRPO: {t['steps']} logged steps of {t['prompts_per_step']} prompts; mean reward over the first 5 → "
+        f"last 5 steps: {trend}; {t['rl_minutes']} minutes of RL, "
+        f"{'—' if rate is None else f'{rate:+.2f}'} held-out points per minute of RL.\n",
         f"Held-out reasons before: {_reasons(state, 'base')}. After: {_reasons(state, 'final')}.\n",
         "Seconds per stage: " + ", ".join(f"{k} {v}" for k, v in numbers["stage_seconds"].items()) + "\n",
         "## Training curves (GRPO)\n\n![GRPO curves](grpo_training_curves.png)\n",

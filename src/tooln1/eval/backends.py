@@ -13,7 +13,8 @@ Example:
     {0: '<think>…</think><tool_call>[…]</tool_call>'}
 
 `hf`: prompts are tokenized once, sorted by length (longest first, so a batch that does not fit fails at once and
-padding stays small), left-padded and generated greedily by default. Tokenization adds the tokenizer's BOS unless
+padding stays small), left-padded, prefilled through the backbone once (`tooln1.generation`) and generated
+greedily by default. Tokenization adds the tokenizer's BOS unless
 the rendered text already starts with it, which is what `/v1/completions` servers (vLLM) do with a prompt string,
 so `hf`, `vllm` and `openai` see the same tokens. bf16 weights are the default: on this CPU they generate about
 twice as fast as fp32 at batch 8 (cpu_measurements.md §2), and BFCL's own vLLM launch uses bfloat16 too.
@@ -90,11 +91,23 @@ class HFBackend:
 
         if dtype not in DTYPES:
             raise UserError(f"unknown dtype {dtype!r}; valid: {', '.join(DTYPES)}")
+        loaded, tokenizer = load_model_and_tokenizer(model, dtype=getattr(torch, dtype))
+        loaded.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self._attach(loaded, tokenizer, settings, template)
+
+    @classmethod
+    def from_loaded(
+        cls, model: Any, tokenizer: Any, settings: GenSettings, template: PromptTemplate = DEFAULT_TEMPLATE
+    ) -> HFBackend:
+        """A backend over a model already in memory (e.g. the policy being trained, for held-out probes)."""
+        backend = cls.__new__(cls)
+        backend._attach(model, tokenizer, settings, template)
+        return backend
+
+    def _attach(self, model: Any, tokenizer: Any, settings: GenSettings, template: PromptTemplate) -> None:
         self.settings = settings
         self.template = template
-        self.model, self.tokenizer = load_model_and_tokenizer(model, dtype=getattr(torch, dtype))
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model.to(self.device)
+        self.model, self.tokenizer = model, tokenizer
         eos = self.model.generation_config.eos_token_id
         eos = eos if isinstance(eos, list) else [eos if eos is not None else self.tokenizer.eos_token_id]
         self.eos_ids = set(eos)
@@ -111,22 +124,23 @@ class HFBackend:
         return {"stop_strings": list(self.settings.stop), "tokenizer": self.tokenizer} if self.settings.stop else {}
 
     def generate_ids(self, batch: list[list[int]]) -> list[str]:
-        """One left-padded `model.generate` call on token-id prompts; returns the decoded new text per prompt."""
+        """One batched generation on token-id prompts (`tooln1.generation.prefilled_generate`); new text per prompt."""
         import torch
 
-        enc = self.tokenizer.pad({"input_ids": batch}, padding=True, padding_side="left", return_tensors="pt")
-        enc = {k: v.to(self.device) for k, v in enc.items()}
+        from tooln1.generation import prefilled_generate
+
         if self.settings.temperature > 0:
             torch.manual_seed(self.settings.seed)
-        with torch.inference_mode():
-            out = self.model.generate(
-                **enc,
-                max_new_tokens=self.settings.max_new_tokens,
-                pad_token_id=self.tokenizer.pad_token_id,
-                **self.settings.sampling_kwargs(),
-                **self.stop_kwargs(),
-            )
-        new = out[:, enc["input_ids"].shape[1] :].tolist()
+        new = prefilled_generate(
+            self.model, batch, 1, None, self.tokenizer.pad_token_id,
+            max_new_tokens=self.settings.max_new_tokens,
+            pad_token_id=self.tokenizer.pad_token_id,
+            # Explicit: transformers' Trainer sets `model.config.use_cache = False` on the model it trains, and
+            # the held-out probe generates with that very model (tooln1.train.probe).
+            use_cache=True,
+            **self.settings.sampling_kwargs(),
+            **self.stop_kwargs(),
+        )  # fmt: skip
         self.generated_tokens += sum(count_new_tokens(row, self.eos_ids) for row in new)
         return self.tokenizer.batch_decode(new, skip_special_tokens=True)
 

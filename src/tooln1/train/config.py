@@ -38,6 +38,9 @@ from tooln1.rewards import VARIANTS
 MODES = ("grpo", "sft")
 SFT_TARGETS = ("auto", "think", "no_think")
 LORA_KEYS = ("r", "alpha", "dropout", "target_modules", "layers_to_transform")
+PROBE_KEYS = ("every", "n", "data", "max_new_tokens", "batch_size", "stop_after_minutes")  # tooln1.train.probe.ProbeCallback
+ROLLOUT_KEYS = ("refill_rounds",)  # tooln1.train.rollout.Rollout
+MAPPINGS = ("lora", "probe", "rollout")  # our keys that hold a mapping (reachable as --lora.r 8, --probe.every 4)
 DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 
@@ -88,6 +91,13 @@ class TrainConfig:
             think (always; a short templated reasoning when the sample has none), no_think.
         lora: None for full fine-tuning, else {r, alpha, dropout, target_modules, layers_to_transform}; the last
             (PEFT's name) limits the adapters to some layers: with only the top layers adapted, backward stops there.
+        probe: None, or {every, n, data, max_new_tokens, batch_size, stop_after_minutes}: greedy held-out accuracy
+            of the live policy on the first `n` samples of `data`'s test.jsonl (default: the training data folder)
+            at step 0, every `every` steps and at the end, in RUN/probe.jsonl (`tooln1.train.probe`);
+            `stop_after_minutes` ends training after that much training time, probes excluded.
+        rollout: GRPO only. None (default): TRL's own generation. A mapping ({refill_rounds}) generates through
+            `tooln1.train.rollout.Rollout`: each prompt prefilled once for its G completions, and with
+            `refill_rounds: N` up to N rounds of DAPO dynamic sampling (all-equal groups replaced).
         trainer: keyword arguments for trl.GRPOConfig / trl.SFTConfig.
     """
 
@@ -103,6 +113,8 @@ class TrainConfig:
     stop_tokens: list[str] = field(default_factory=list)
     sft_target: str = "auto"
     lora: dict[str, Any] | None = None
+    probe: dict[str, Any] | None = None
+    rollout: dict[str, Any] | None = None
     trainer: dict[str, Any] = field(default_factory=dict)
 
     def to_yaml(self) -> str:
@@ -166,8 +178,8 @@ def _apply(raw: dict[str, Any], key: str, value: Any, mode: str) -> None:
             raise _unknown(key, OUR_KEYS + MODES, f"top-level keys or trl {mode} config fields; top-level",
                            also=trainer_fields(mode))  # fmt: skip
         return
-    if head not in ("lora",) + MODES:
-        raise _unknown(key, ("lora",) + MODES, "mapping")
+    if head not in MAPPINGS + MODES:
+        raise _unknown(key, MAPPINGS + MODES, "mapping")
     if not isinstance(raw.get(head), dict):
         raw[head] = {}
     raw[head][rest] = value
@@ -186,23 +198,28 @@ def _check(raw: dict[str, Any], mode: str, source: str) -> TrainConfig:
     for key in trainer:
         if key not in valid:
             raise _unknown(f"{mode}.{key}", valid, f"{mode} (trl.{'GRPOConfig' if mode == 'grpo' else 'SFTConfig'})")
-    lora = raw.get("lora")
-    if lora is not None:
-        if not isinstance(lora, dict):
-            raise UserError(f"'lora' must be a mapping with keys {', '.join(LORA_KEYS)}, or null")
-        for key in lora:
-            if key not in LORA_KEYS:
-                raise _unknown(f"lora.{key}", LORA_KEYS, "lora")
+    for name, keys in (("lora", LORA_KEYS), ("probe", PROBE_KEYS), ("rollout", ROLLOUT_KEYS)):
+        value = raw.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise UserError(f"'{name}' must be a mapping with keys {', '.join(keys)}, or null")
+        for key in value:
+            if key not in keys:
+                raise _unknown(f"{name}.{key}", keys, name)
     if not raw.get("data"):
         raise UserError("no training data: set 'data' in the config or pass --data DIR")
     cfg = TrainConfig(
         mode=mode, trainer=dict(trainer), **{k: raw[k] for k in OUR_KEYS if k in raw and raw[k] is not None}
     )
-    cfg.lora = lora
+    cfg.lora, cfg.probe, cfg.rollout = raw.get("lora"), raw.get("probe"), raw.get("rollout")
     if cfg.reward not in VARIANTS:
         raise UserError(f"unknown reward variant '{cfg.reward}'; valid: {', '.join(VARIANTS)}")
     if cfg.sft_target not in SFT_TARGETS:
         raise UserError(f"unknown sft_target '{cfg.sft_target}'; valid: {', '.join(SFT_TARGETS)}")
+    rounds = (cfg.rollout or {}).get("refill_rounds", 0)
+    if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 0:
+        raise UserError(f"rollout.refill_rounds must be a whole number >= 0, got {rounds!r}")
     if cfg.dtype not in DTYPES:
         raise UserError(f"unknown dtype '{cfg.dtype}'; valid: {', '.join(DTYPES)}")
     if isinstance(cfg.stop_tokens, str):

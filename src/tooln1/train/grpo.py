@@ -6,7 +6,9 @@ Example:
 Everything that matters for the method is configuration (configs/tool_n1_qwen2.5_7b.yaml maps every paper
 hyperparameter, method §4.2): the reward is `tooln1.rewards.TrlReward(variant)`, which reads the `ground_truth`
 column and logs format/think/name-match rates and a rate per reason code through TRL's `log_metric`; the prompts
-are plain strings that already carry each sample's tools, so TRL's global `tools=` stays unused.
+are plain strings that already carry each sample's tools, so TRL's global `tools=` stays unused. With a
+`rollout:` mapping in the recipe, generation goes through TRL's `rollout_func` extension point
+(`tooln1.train.rollout`: each prompt prefilled once for its G completions, optional dynamic sampling).
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ def build_trainer(
     """A ready `trl.GRPOTrainer` (with LoRA, the reference policy is the base model with the adapter disabled)."""
     from trl import GRPOTrainer
 
+    rollout = None
+    if cfg.rollout is not None:
+        from tooln1.train.rollout import Rollout
+
+        rollout = Rollout(dataset["prompt"], dataset["ground_truth"], cfg.reward,
+                          int(cfg.rollout.get("refill_rounds", 0)), seed=args.seed)  # fmt: skip
     return GRPOTrainer(
         model=model,
         reward_funcs=TrlReward(cfg.reward),
@@ -32,4 +40,5 @@ def build_trainer(
         processing_class=tokenizer,
         peft_config=peft_config,
         callbacks=list(callbacks),
+        rollout_func=rollout,
     )

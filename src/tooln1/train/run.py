@@ -136,7 +136,7 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, callb
     dataset, report = build_dataset(samples, tokenizer, cfg.mode, template, cfg.max_prompt_tokens, cfg.sft_target)
     report["file"] = str(data_file(cfg.data))
     (run / CONFIG_FILE).write_text(cfg.to_yaml(), encoding="utf-8")
-    ours = [MetricsJsonlCallback(run), PlotCallback(run, cfg.mode), *callbacks]
+    ours = [MetricsJsonlCallback(run), PlotCallback(run, cfg.mode), *_probe(cfg, tokenizer, template), *callbacks]
     if cfg.mode == "grpo":
         from tooln1.train.grpo import build_trainer
     else:
@@ -153,6 +153,24 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, callb
         (run / "README.md").write_text(render_card(cfg, ref, report, summary), encoding="utf-8")
     logger.info("run folder: %s", run)
     return run
+
+
+def _probe(cfg: TrainConfig, tokenizer: Any, template: Any) -> list[Any]:
+    """[ProbeCallback] when the recipe has a `probe:` mapping, else []."""
+    if not cfg.probe:
+        return []
+    from tooln1.eval.heldout import load_items
+    from tooln1.train.probe import ProbeCallback
+
+    probe = cfg.probe
+    data = probe.get("data") or cfg.data
+    if not Path(data).is_dir():
+        raise UserError(f"probe: {data} is not a data folder with a test.jsonl; set probe.data")
+    samples = [item.sample for item in load_items(data, int(probe.get("n", 48)))]
+    stop = probe.get("stop_after_minutes")
+    return [ProbeCallback(cfg.output_dir, samples, tokenizer, int(probe.get("every", 5)),
+                          int(probe.get("max_new_tokens", 96)), int(probe.get("batch_size", 16)), template,
+                          None if stop is None else float(stop))]  # fmt: skip
 
 
 def _trainer_args(cfg: TrainConfig) -> Any:
