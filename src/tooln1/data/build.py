@@ -131,15 +131,9 @@ def screen(
 @lru_cache(maxsize=2)
 def load_tokenizer(ref: str | None) -> Any:
     """The tokenizer of a model id or folder (None = the bundled model); cached, as loading takes seconds."""
-    from transformers import AutoTokenizer
+    from tooln1.model import load_tokenizer as load, resolve_model
 
-    from tooln1.model import resolve_model
-
-    path = resolve_model(ref)
-    try:
-        return AutoTokenizer.from_pretrained(path)
-    except (OSError, ValueError) as e:
-        raise UserError(f"cannot load tokenizer {path}: {str(e).splitlines()[0] if str(e) else e}") from None
+    return load(resolve_model(ref))  # a folder with its own code (auto_map) is refused
 
 
 def finish(located: list[Located], report: BuildReport, options: BuildOptions) -> dict[str, list[Sample]]:

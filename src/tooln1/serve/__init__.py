@@ -35,6 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 = any free port)")
     p.add_argument("--api-key", default=os.environ.get("TOOLN1_API_KEY"),
                    help="require this bearer token (default: $TOOLN1_API_KEY, else no check)")  # fmt: skip
+    p.add_argument("--trust-remote-code", action="store_true", help="allow a model folder's own Python code "
+                   "(an auto_map in its config); refused by default, since loading would run it")
     p.add_argument("--served-model-name", help="model id shown by /v1/models and in replies (default: --model)")
     p.add_argument("--max-concurrency", type=int, default=1, help="generations at once (default: 1)")
     p.add_argument("--max-queue", type=int, default=32, help="requests waiting for a slot; more get 429 (default: 32)")
@@ -84,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from tooln1.serve.app import ServeConfig, create_app
 
     template = PromptTemplate.from_file(args.prompt_file) if args.prompt_file else DEFAULT_TEMPLATE
-    model, tokenizer = load_model_and_tokenizer(args.model, dtype=getattr(torch, args.dtype))
+    model, tokenizer = load_model_and_tokenizer(args.model, getattr(torch, args.dtype), args.trust_remote_code)
     if torch.cuda.is_available():
         model.to("cuda")
     config = ServeConfig(
