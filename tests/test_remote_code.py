@@ -27,10 +27,12 @@ def evil_model(tiny_model_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
     marker = tmp_path / "code-ran"
     (folder / "evil.py").write_text(
         f"from pathlib import Path\nPath({str(marker)!r}).write_text('ran')\n"
-        "from transformers import Gemma3TextConfig\n\nclass EvilConfig(Gemma3TextConfig):\n    pass\n"
+        "from transformers import Gemma3ForCausalLM, Gemma3TextConfig\n\n"
+        "class EvilConfig(Gemma3TextConfig):\n    pass\n\n"
+        "class EvilModel(Gemma3ForCausalLM):\n    config_class = EvilConfig\n"
     )
     config = json.loads((folder / "config.json").read_text())
-    config["auto_map"] = {"AutoConfig": "evil.EvilConfig", "AutoModelForCausalLM": "evil.EvilConfig"}
+    config["auto_map"] = {"AutoConfig": "evil.EvilConfig", "AutoModelForCausalLM": "evil.EvilModel"}
     (folder / "config.json").write_text(json.dumps(config))
     return folder, marker
 
@@ -75,6 +77,6 @@ def test_serve_eval_train_and_data_build_refuse_an_auto_map_folder(evil_model, d
 
 def test_trust_remote_code_is_the_explicit_opt_in(evil_model, data_dir, tmp_path) -> None:
     folder, marker = evil_model
-    main(["eval", "heldout", "--model", str(folder), "--data", str(data_dir), "--out", str(tmp_path / "e"),
-          "--trust-remote-code", "--max-new-tokens", "2"])  # fmt: skip
+    assert main(["eval", "heldout", "--model", str(folder), "--data", str(data_dir), "--out", str(tmp_path / "e"),
+                 "--trust-remote-code", "--max-new-tokens", "2", "--dtype", "float32"]) == 0  # fmt: skip
     assert marker.read_text() == "ran"
