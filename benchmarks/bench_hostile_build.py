@@ -53,7 +53,8 @@ def main() -> int:
                    for reason, ws in r["examples"].items() for w in ws if reason in BAD_ROWS}  # fmt: skip
         ok &= located == expected and r["dropped"] == {k: len(v) for k, v in BAD_ROWS.items() if v} | {
             k: v for k, v in r["dropped"].items() if k == "sample:duplicate"}  # fmt: skip
-        proc = subprocess.run([*cli, "--out", f"{tmp}/strict", "--strict"], capture_output=True, text=True, check=False)
+        strict = [*cli, "--out", f"{tmp}/strict", "--strict"]
+        proc = subprocess.run(strict, capture_output=True, text=True, check=False)
         first = min(expected)
         err = proc.stderr.strip().splitlines()[-1]
         print(f"--strict: exit {proc.returncode}: {err[:150]}")

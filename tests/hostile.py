@@ -54,7 +54,8 @@ BAD_ROWS: dict[str, list[bytes]] = {
         _row(query="\udfff").encode(),  # a low surrogate alone
         _row(query="\ude00\ud83d").encode(),  # a pair in the wrong order
         _row(answers=_answers_with(json.dumps("\ud800"))).encode(),  # inside a field that holds a JSON string
-        _row(tools=json.dumps(json.dumps([{"name": "\udc00", "parameters": {}}]))).encode(),  # in a tool name, in a string
+        # in a tool name, inside a field that holds a JSON string
+        _row(tools=json.dumps(json.dumps([{"name": "\udc00", "parameters": {}}]))).encode(),
     ],
     "json:too_deep": [
         _row(tools=_nested(DEEP)).encode(),  # as a field

@@ -47,8 +47,14 @@ FAULTS = [
     (CHAT, _history_call(DEEP), 400, "json:too_deep"),
     (CHAT, _history_call('{"a": ' + "9" * 5000 + "}"), 400, "json:number_too_large"),
     (CHAT, _history_call('"\\ud800"'), 400, "text:lone_surrogate"),
-    (CHAT, _chat(tools=[{"type": "function", "function": {"name": "f", "parameters": json.loads(
-        "[" * 150 + "]" * 150)}}]), 400, "nested deeper"),  # fmt: skip
+    (
+        CHAT,
+        _chat(
+            tools=[{"type": "function", "function": {"name": "f", "parameters": json.loads("[" * 150 + "]" * 150)}}]
+        ),
+        400,
+        "nested deeper",
+    ),  # fmt: skip
     (CHAT, _chat(max_tokens="10"), 400, "max_tokens"),
     (CHAT, _chat(max_tokens=True), 400, "max_tokens"),
     (CHAT, _chat(max_tokens=10.0), 400, "max_tokens"),
@@ -72,7 +78,7 @@ FAULTS = [
 ]
 RAW_FAULTS = [  # bodies json.dumps cannot write: nesting past the recursion limit in the body itself
     (CHAT, b'{"model": "m", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400),
-    (COMPLETIONS, b'{"model": "m", "prompt": "x", "extra": ' + b"{\"a\": " * 5000 + b"1" + b"}" * 5000 + b"}", 400),
+    (COMPLETIONS, b'{"model": "m", "prompt": "x", "extra": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5000 + b"}", 400),
 ]
 
 
@@ -182,8 +188,12 @@ def test_connections_that_never_finish_their_body_are_closed(caplog) -> None:
         for _ in range(50):
             u = urllib.parse.urlsplit(base)
             s = socket.create_connection((u.hostname, u.port), timeout=10)
-            s.sendall((f"POST {u.path}/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
-                       "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"model\"").encode())
+            s.sendall(
+                (
+                    f"POST {u.path}/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+                    'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model"'
+                ).encode()
+            )
             socks.append(s)  # fmt: skip
         time.sleep(1.5)
         replies = []
@@ -213,7 +223,9 @@ def test_one_log_line_per_request_with_status_latency_and_tokens(caplog) -> None
     lines = [r.getMessage() for r in caplog.records if r.name == "tooln1.serve.app" and " ms " in r.getMessage()]
     assert len(lines) == 3, lines
     assert lines[0].startswith("POST /v1/completions 200 ") and lines[0].endswith(
-        "prompt_tokens=2 completion_tokens=3")
-    assert lines[1].startswith("POST /v1/completions 400 ") and lines[1].endswith("prompt_tokens=- completion_tokens=-")
+        "prompt_tokens=2 completion_tokens=3"
+    )
+    assert lines[1].startswith("POST /v1/completions 400 ")
+    assert lines[1].endswith("prompt_tokens=- completion_tokens=-")
     assert lines[2].startswith("POST /v1/chat/completions 200 ") and "completion_tokens=3" in lines[2]
     assert not any("Traceback" in r.getMessage() for r in caplog.records)

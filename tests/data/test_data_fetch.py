@@ -18,8 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _manifest(tmp_path: Path, files: dict[str, bytes]) -> Path:
-    rows = [{"path": p, "repo": "o/r", "commit": "c0ffee", "source": f"up/{p}", "sha256": hashlib.sha256(b).hexdigest()}
-            for p, b in files.items()]  # fmt: skip
+    rows = [{"path": p, "repo": "o/r", "commit": "c0ffee", "source": f"up/{p}",
+             "sha256": hashlib.sha256(b).hexdigest()} for p, b in files.items()]  # fmt: skip
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps({"files": rows}))
     return path

@@ -81,7 +81,8 @@ def test_a_json_file_that_is_not_an_array_is_a_one_line_error(tmp_path: Path, ca
     src.write_bytes(b"[" + GOOD + b",")
     assert main(["data", "build", "--source", f"xlam={src}", "--out", str(tmp_path / "o")]) == 2
     assert capsys.readouterr().err.strip() == (
-        f"tooln1: error: {src}: not valid JSON: the array is not closed (unbalanced brackets or an unterminated string)"
+        f"tooln1: error: {src}: not valid JSON: the array is not closed "
+        "(unbalanced brackets or an unterminated string)"
     )
 
 

@@ -50,7 +50,8 @@ COMPLETIONS = (
         _call('{"token": NaN, "attendees": Infinity}'),
         _call("[1, 2]"), _call('"a=1"'), _call("null"), _call("{}"), _call('{"token": {"a1": []}, "attendees": []}'),
         _call("{}", name="[1]"), _call("{}", name="null"), _call("{}", name='{"a": 1}'), _call("{}", name="5"),
-        "<tool_call>" + "[" * 5000 + "</tool_call>", "<tool_call>[" + '{"name": "AddMeeting"},' * 2000 + "]</tool_call>",
+        "<tool_call>" + "[" * 5000 + "</tool_call>",
+        "<tool_call>[" + '{"name": "AddMeeting"},' * 2000 + "]</tool_call>",
         "<tool_call>5</tool_call>", "<tool_call>\"x\"</tool_call>", "\x00\udcff\ud800", "",
     ]
 )  # fmt: skip
@@ -92,7 +93,8 @@ def test_the_set_of_lists_that_stopped_a_run_scores_as_a_value_mismatch() -> Non
 
 PY_LITERAL = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | st.binary(max_size=4),
-    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner) | st.frozensets(st.integers(), max_size=3) | st.sets(st.integers(), max_size=3)
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner) | st.frozensets(st.integers(), max_size=3)
+    | st.sets(st.integers(), max_size=3)
     | st.dictionaries(st.text(max_size=4) | st.integers(), inner, max_size=3),
     max_leaves=12,
 )  # fmt: skip

@@ -24,6 +24,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from train_samples import REPO
 from transformers import TrainerCallback
 
 from tooln1.errors import UserError
@@ -31,7 +32,6 @@ from tooln1.rewards import REASON_CODES
 from tooln1.train.callbacks import METRICS_FILE, PLOT_FILE, read_metrics
 from tooln1.train.config import load_config
 from tooln1.train.run import CONFIG_FILE, load_policy, train
-from train_samples import REPO
 
 
 def _cfg(recipe: Path, mode: str, out: Path, **overrides: object):
@@ -254,14 +254,15 @@ def test_incomplete_checkpoints_are_named_with_their_reason(tmp_path: Path) -> N
         (good / name).write_bytes(b"x")
     header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode()
     (good / "model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + bytes(8))
+    weights = (good / "model.safetensors").read_bytes()
     cases = {
         2: ({}, "no trainer_state.json (killed during the save?)"),
         3: ({"trainer_state.json": b'{"global_st'}, "trainer_state.json is unreadable (killed while it was written?)"),
         4: ({"trainer_state.json": b'{"global_step": 3}'}, "trainer_state.json says step 3, the folder says 4"),
         5: ({"trainer_state.json": b'{"global_step": 5}'}, "no model weights"),
-        6: ({"trainer_state.json": b'{"global_step": 6}', "model.safetensors": (good / "model.safetensors").read_bytes()[:-3]},
+        6: ({"trainer_state.json": b'{"global_step": 6}', "model.safetensors": weights[:-3]},
             "model.safetensors is truncated"),
-        7: ({"trainer_state.json": b'{"global_step": 7}', "model.safetensors": (good / "model.safetensors").read_bytes()},
+        7: ({"trainer_state.json": b'{"global_step": 7}', "model.safetensors": weights},
             "optimizer.pt is missing"),
     }  # fmt: skip
     for step, (files, _) in cases.items():

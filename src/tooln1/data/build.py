@@ -28,16 +28,16 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
+from tooln1 import safejson
 from tooln1.data import SOURCES
 from tooln1.data.augment import irrelevance_samples, mask_names
 from tooln1.data.filters import Deduper, prompt_lengths, sample_problem
-from tooln1 import safejson
 from tooln1.data.records import DUPLICATE, PROMPT_TOO_LONG, RECORD_UNPARSEABLE
 from tooln1.data.report import BuildReport, SourceReport
 from tooln1.data.split import split_by_dialog
 from tooln1.errors import UserError
-from tooln1.safejson import JsonProblem
 from tooln1.prompt import DEFAULT_TEMPLATE, PromptTemplate
+from tooln1.safejson import JsonProblem
 from tooln1.types import Sample
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,8 @@ def screen(
 @lru_cache(maxsize=2)
 def load_tokenizer(ref: str | None) -> Any:
     """The tokenizer of a model id or folder (None = the bundled model); cached, as loading takes seconds."""
-    from tooln1.model import load_tokenizer as load, resolve_model
+    from tooln1.model import load_tokenizer as load
+    from tooln1.model import resolve_model
 
     return load(resolve_model(ref))  # a folder with its own code (auto_map) is refused
 

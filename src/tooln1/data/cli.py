@@ -104,10 +104,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=run_check)
 
     f = dsub.add_parser("fetch", help="download the public third-party test data, checking every sha256",
-                        description="Download API-Bank, ToolRL, Hammer, glaive and ToolACE files the tests read from "
-                        "the GitHub repositories and commits of their manifest; each file's sha256 is checked.")
+                        description="Download API-Bank, ToolRL, Hammer, glaive and ToolACE files the tests read "
+                        "from the GitHub repositories and commits of their manifest, checking each sha256.")  # fmt: skip
     f.add_argument("--out", type=Path, required=True,
-                   help="target folder; the tests read TOOLN1_DATA_DIR, default ../shared/data beside the clone")
+                   help="target folder; the tests read TOOLN1_DATA_DIR (default ../shared/data)")  # fmt: skip
     f.add_argument("--mirror", type=Path, help="copy from this local folder (same layout) instead of GitHub")
     f.set_defaults(func=lambda args: run_fetch(args.out, args.mirror))
 

@@ -75,7 +75,8 @@ def fetch(out: Path, mirror: Path | None = None, manifest: Path = MANIFEST) -> t
         try:
             data = _read(entry, mirror)
         except (OSError, urllib.error.URLError) as e:  # URLError is an OSError; named for the reader
-            problems.append(f"{entry.path}: cannot fetch {entry.url() if mirror is None else mirror / entry.path}: {e}")
+            where = entry.url() if mirror is None else mirror / entry.path
+            problems.append(f"{entry.path}: cannot fetch {where}: {e}")
             continue
         got = hashlib.sha256(data).hexdigest()
         if got != entry.sha256:

@@ -51,7 +51,8 @@ class _Retryable(Exception):
 
 def load_tokenizer(name: str | None, trust_remote_code: bool = False) -> Any:
     """The tokenizer used to render prompts for `/completions`, or None (plain template) when it cannot load."""
-    from tooln1.model import RemoteCodeRefused, load_tokenizer as load, resolve_model
+    from tooln1.model import RemoteCodeRefused, resolve_model
+    from tooln1.model import load_tokenizer as load
 
     try:
         return load(resolve_model(name, trust_remote_code), trust_remote_code)

@@ -40,8 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             description=f"{text}. Extra --key value pairs override the recipe (dotted keys reach into mappings).",
         )
         m.add_argument("--config", help="YAML recipe (configs/*.yaml)")
-        m.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint in output_dir (incomplete ones, left by a kill "
-                       "during a save, are reported and skipped)")
+        m.add_argument("--resume", action="store_true",
+                       help="continue from the newest complete checkpoint in output_dir (incomplete ones, left by "
+                       "a kill during a save, are reported and skipped)")  # fmt: skip
         m.add_argument("--overwrite", action="store_true", help="replace an existing run in output_dir")
         m.set_defaults(func=run)
 
