@@ -105,7 +105,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     f = dsub.add_parser("fetch", help="download the public third-party test data, checking every sha256",
                         description="Download API-Bank, ToolRL, Hammer, glaive and ToolACE files the tests read "
-                        "from the GitHub repositories and commits of their manifest, checking each sha256.")  # fmt: skip
+                        "from the repositories and commits of their manifest, checking each sha256.")  # fmt: skip
     f.add_argument("--out", type=Path, required=True,
                    help="target folder; the tests read TOOLN1_DATA_DIR (default ../shared/data)")  # fmt: skip
     f.add_argument("--mirror", type=Path, help="copy from this local folder (same layout) instead of GitHub")

@@ -46,9 +46,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="largest max_tokens accepted, also the default (default: 2048)")  # fmt: skip
     p.add_argument("--max-body-bytes", type=int, default=1_000_000, help="largest request body (default: 1000000)")
     p.add_argument("--body-timeout", type=float, default=10.0,
-                   help="seconds a client may take to send its whole request body, then 408 (default: 10)")  # fmt: skip
+                   help="seconds a client may take to send a whole request body, then 408 (default: 10)")  # fmt: skip
     p.add_argument("--max-model-len", type=int, help="context bound (prompt + completion tokens) below the "
-                   "model's own; a longer request is a 400 context_length_exceeded (default: the model's)")  # fmt: skip
+                   "model's; a longer request is a 400 context_length_exceeded (default: the model's)")  # fmt: skip
     p.add_argument("--prompt-file", help="YAML prompt wording (preamble/instructions) the model was trained with")
     # float32 by default (exact); comparing with `tooln1 eval --backend hf` needs the same --dtype on both sides.
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32",
