@@ -10,8 +10,11 @@ Example:
 Routes: `GET /v1/models`, `POST /v1/chat/completions` (Tool-N1 prompt when the request has tools, see
 `tooln1.serve.chat`), `POST /v1/completions` (the prompt string as is, the raw text back, no parsing: what
 BFCL-style evaluation sends). Every error is an OpenAI-style body `{"error": {"message", "type", "param",
-"code"}}`: 400 for a malformed request, 401 for a wrong key, 413 for an oversized body, 429 when the queue is
-full, 503 when a queued request waited too long, 500 when the model fails; the server keeps serving after each.
+"code"}}`: 400 for a malformed request (`context_length_exceeded` when the prompt leaves no room), 401 for a wrong
+key, 408 for a body not received within `body_timeout`, 413 for an oversized body, 429 when the queue is full,
+503 when a queued request waited too long, 500 when the model fails; the server keeps serving after each. A client
+that hangs up stops its generation (streamed or not) at the next token. Each request is logged in one line:
+method, path, status, latency, prompt and completion tokens.
 
 Generations run in worker threads (torch releases the GIL), at most `max_concurrency` at a time; the event loop
 stays free to answer, queue and refuse. The model name in a request is not checked: one server, one model.

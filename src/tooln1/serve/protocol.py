@@ -11,7 +11,9 @@ Example:
 
 Only what the server honours is declared. Unknown fields are ignored, as OpenAI-compatible servers do, but fields
 whose effect we cannot give (logprobs, penalties, logit_bias, echo, best_of, suffix) are refused with a 400
-rather than silently dropped, so a client never believes a setting took effect when it did not.
+rather than silently dropped, so a client never believes a setting took effect when it did not. Types are
+strict, as OpenAI's are (`"max_tokens": "10"` is a 400, not 10), and a request holding a lone surrogate or nesting
+past `safejson.MAX_DEPTH` is a 400 too.
 """
 
 from __future__ import annotations
