@@ -1,8 +1,9 @@
 """Drop reasons, the error an adapter raises for a record it cannot convert, and field helpers the adapters share.
 
 Every drop in `tooln1 data build` carries one of the reason codes below, and the report counts them per source.
-Record-level reasons (`record:unparseable`, `json:invalid`, `call:unparseable`) count *records*: `convert`
-raised `BadRecord` and the whole record is skipped. Sample-level reasons (`tools:empty`, `call:unknown_tool`,
+Record-level reasons (`record:unparseable`, `json:invalid`, `call:unparseable`, and the text and JSON classes of
+`tooln1.safejson`: `text:not_utf8`, `text:lone_surrogate`, `json:too_deep`, `json:number_too_large`) count
+*records*: decoding or `convert` raised `BadRecord` and the whole record is skipped. Sample-level reasons (`tools:empty`, `call:unknown_tool`,
 `sample:duplicate`, `prompt:too_long`) count *samples* dropped by the filters after conversion.
 
 Example:
