@@ -108,31 +108,76 @@ def prepare_bundled(force: bool = False) -> Path:
     return out
 
 
-def resolve_model(name_or_path: str | None = None) -> str:
+class RemoteCodeRefused(UserError):
+    """A model folder that would run its own Python (`auto_map`), without `--trust-remote-code`."""
+
+
+REMOTE_CODE_FILES = ("config.json", "tokenizer_config.json", "processor_config.json", "preprocessor_config.json")
+
+
+def remote_code(path: Path) -> str | None:
+    """Where a model folder asks to run its own Python (an `auto_map` in one of its configs), or None."""
+    for name in REMOTE_CODE_FILES:
+        try:
+            config = json.loads((path / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(config, dict) and config.get("auto_map"):
+            return f"{name} has an auto_map ({', '.join(sorted(map(str, config['auto_map'])))})"
+    return None
+
+
+def resolve_model(name_or_path: str | None = None, trust_remote_code: bool = False) -> str:
     """A loadable model reference: "bundled"/None -> the prepared bundled folder; a local folder -> itself;
-    "org/name" that is not a local path -> a hub id, as is. Anything else is a UserError."""
+    "org/name" that is not a local path -> a hub id, as is. Anything else is a UserError.
+
+    A folder whose config names its own Python code (`auto_map`) is refused unless `trust_remote_code`: loading
+    it would run that code. Every loader here also passes `trust_remote_code` (False by default) to transformers,
+    which then refuses such hub models too, instead of asking on the terminal."""
     if name_or_path in (None, "", BUNDLED):
         return str(prepare_bundled())
     path = Path(name_or_path).expanduser()
     if path.exists():
         if not (path / "config.json").is_file():
             raise UserError(f"not a model folder (no config.json): {path}")
+        where = remote_code(path)
+        if where and not trust_remote_code:
+            raise RemoteCodeRefused(
+                f"{path} ships its own Python code ({where}); tooln1 does not run code from a model folder. "
+                "If you trust it, pass --trust-remote-code (train: --trust_remote_code true)"
+            )
+        if where:
+            logger.warning("%s: running the folder's own code (%s), as --trust-remote-code asks", path, where)
         return str(path)
     if name_or_path.count("/") == 1 and not name_or_path.startswith((".", "/", "~")):
         return name_or_path
     raise UserError(f"model not found: {name_or_path} (give a local folder, a hub id like org/name, or 'bundled')")
 
 
-def load_model_and_tokenizer(name_or_path: str | None = None, dtype: Any = None) -> tuple[Any, Any]:
+def load_tokenizer(ref: str, trust_remote_code: bool = False) -> Any:
+    """The tokenizer of a resolved reference; remote code only when asked (never a terminal prompt)."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(ref, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as e:  # unreachable hub, a broken folder, or a hub model that needs its own code
+        raise UserError(f"cannot load tokenizer {ref}: {str(e).splitlines()[0] if str(e) else e}") from None
+
+
+def load_model_and_tokenizer(
+    name_or_path: str | None = None, dtype: Any = None, trust_remote_code: bool = False
+) -> tuple[Any, Any]:
     """Load a causal LM and its tokenizer (fp32 by default; pass torch.bfloat16 for faster CPU generation)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
-    ref = resolve_model(name_or_path)
+    ref = resolve_model(name_or_path, trust_remote_code)
+    tokenizer = load_tokenizer(ref, trust_remote_code)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(ref)
-        model = AutoModelForCausalLM.from_pretrained(ref, dtype=dtype or torch.float32)
-    except OSError as e:  # unreachable hub or a broken folder
+        model = AutoModelForCausalLM.from_pretrained(
+            ref, dtype=dtype or torch.float32, trust_remote_code=trust_remote_code
+        )
+    except (OSError, ValueError) as e:  # unreachable hub, a broken folder, or a hub model that needs its own code
         raise UserError(f"cannot load model {ref}: {str(e).splitlines()[0]}") from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from tooln1 import safejson
 from tooln1.parsing import INVALID_JSON, MISSING_THINK, NO_TOOL_CALL, OK, parse_completion
 from tooln1.types import ToolCall
 
@@ -87,12 +88,15 @@ def _call_key(call: dict[str, Any]) -> str:
 
 def _make_gold(calls: list[Any]) -> _Gold:
     dicts = [c.to_dict() if isinstance(c, ToolCall) else ToolCall.from_dict(c).to_dict() for c in calls]
+    # Bounded depth (and no lone surrogates or huge ints) before the recursive canonical keys: a malformed gold
+    # is a ValueError (safejson.JsonProblem), never a RecursionError.
+    safejson.check_value(dicts, "ground truth")
     return _Gold(keys=sorted(map(_call_key, dicts)), names=sorted(c["name"] for c in dicts))
 
 
 @lru_cache(maxsize=65536)
 def _gold_from_json(text: str) -> _Gold:
-    data = json.loads(text)
+    data = safejson.loads(text, "ground truth")
     if not isinstance(data, list):
         raise ValueError(f"ground truth must be a JSON list of calls, got {type(data).__name__}")
     return _make_gold(data)
@@ -101,7 +105,10 @@ def _gold_from_json(text: str) -> _Gold:
 def to_gold(gold: str | Sequence[Any]) -> _Gold:
     """Normalise a gold call list given as a JSON string, a list of dicts or a list of `ToolCall`.
 
-    Raises ValueError on a malformed gold (that is a data error, not a model error).
+    Raises ValueError on a malformed gold (that is a data error, not a model error): not a list of
+    `{"name", "arguments"}` objects, not JSON, or JSON that `tooln1.safejson` refuses (nested deeper than
+    `safejson.MAX_DEPTH`, a huge number, a lone surrogate; a `safejson.JsonProblem`, a ValueError subclass).
+    That is the only error type for any gold; no completion ever makes `score` raise.
     """
     if isinstance(gold, _Gold):
         return gold

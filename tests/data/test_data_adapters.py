@@ -58,7 +58,7 @@ def test_toolace_fixture_multi_turn_dialog_gives_one_sample_per_call_turn() -> N
     # D has a positional argument (call:unparseable), G no tool list (record:unparseable), E no call turn.
     assert (r["read"], r["samples"], r["kept"], r["no_target"]) == (7, 5, 4, 1)
     assert r["dropped"] == {"call:unknown_tool": 1, "call:unparseable": 1, "record:unparseable": 1}
-    assert r["examples"]["call:unknown_tool"] == [f"{FIXTURES / 'toolace_hub.json'}#2: Weather API"]
+    assert r["examples"]["call:unknown_tool"] == [f"{FIXTURES / 'toolace_hub.json'}:56: Weather API"]
     by_id = {s.id: s for s in samples}
     assert sorted(by_id) == ["toolace-0-1", "toolace-1-1", "toolace-1-5", "toolace-5-1"]
     first, second = by_id["toolace-1-1"], by_id["toolace-1-5"]
@@ -84,7 +84,8 @@ def test_toolace_shared_subset_drops_truncated_names(shared_data: Path) -> None:
     # One dialogue has no call turn.
     assert (r["read"], r["samples"], r["kept"], r["no_target"]) == (100, 179, 33, 1)
     assert r["dropped"] == {"call:unknown_tool": 146, "call:unparseable": 1}
-    assert r["examples"]["call:unparseable"][0].endswith("#85: turn 3: function_call turn without a call")
+    # Dialogue 85 starts on line 3760 of the JSON array.
+    assert r["examples"]["call:unparseable"][0].endswith(".json:3760: turn 3: function_call turn without a call")
     assert sum(len(s.messages) > 1 for s in samples) == 15  # steps with history beyond the first user turn
     assert_golds_score_one(samples)
 

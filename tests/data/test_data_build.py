@@ -54,7 +54,7 @@ def test_duplicates_are_found_across_sources(tmp_path: Path) -> None:
     specs = [SourceSpec.parse(f"xlam={tmp_path / name}") for name in ("a.jsonl", "b.json")]
     _, report = build(specs, BuildOptions())
     assert report.sources["xlam"].to_dict()["dropped"] == {"sample:duplicate": 2}
-    assert report.sources["xlam"].examples["sample:duplicate"][0].endswith("b.json#0: xlam-1.0 repeats xlam-0")
+    assert report.sources["xlam"].examples["sample:duplicate"][0].endswith("b.json:1: xlam-1.0 repeats xlam-0")
 
 
 def test_dedup_ignores_ids_and_sources() -> None:

@@ -13,12 +13,18 @@ relies on reward variance from this model.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from train_samples import REPO
 from transformers import TrainerCallback
 
 from tooln1.errors import UserError
@@ -199,3 +205,70 @@ def test_cpu_lm_head_fix_gives_the_same_log_probs(tiny_model_dir: Path, monkeypa
     for a, b in zip(stock, fixed, strict=True):
         torch.testing.assert_close(a, b)
     assert stock[0][:, 30:].abs().sum() > 0 and stock[0][:, :29].abs().sum() == 0
+
+
+def _killable(run: Path, tiny: Path, data: Path, kill_at: str | None, resume: bool) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "TOOLN1_KILL_AT": kill_at or ""}
+    argv = [sys.executable, str(Path(__file__).parent / "kill_driver.py"), "train", "grpo", "--config",
+            str(REPO / "configs" / "tiny_ci.yaml"), "--model", str(tiny), "--data", str(data), "--output_dir",
+            str(run), "--max_steps", "3", "--save_steps", "1", *(["--resume"] if resume else [])]  # fmt: skip
+    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_kill_9_at_any_moment_then_resume_logs_every_step_once_and_ends_with_a_final_model(
+    tiny_model_dir: Path, samples_file: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    # 1. A kill from outside at the first logged step (before, during or just after checkpoint-1 is saved).
+    proc = _killable(run, tiny_model_dir, samples_file, None, resume=False)
+    deadline = time.monotonic() + 1800
+    while not (run / METRICS_FILE).is_file() or not (run / METRICS_FILE).read_text():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0][-3000:]
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    # 2-4. Kills inside the checkpoint save (weights only; half a trainer_state.json) and before the final model.
+    logs = []
+    for kill_at in ("weights:2", "state:3", "final", None):
+        proc = _killable(run, tiny_model_dir, samples_file, kill_at, resume=True)
+        out = proc.communicate(timeout=1800)[0]  # generous: a shared 2-core machine can be slow
+        logs.append(out)
+        assert proc.returncode == (0 if kill_at is None else -signal.SIGKILL), out[-3000:]
+    assert "skipping checkpoint-2: no trainer_state.json" in logs[1]  # left by the kill at weights:2
+    assert "skipping checkpoint-3: trainer_state.json is unreadable" in logs[2]  # left by the kill at state:3
+    assert "resuming from" in logs[3] and "checkpoint-3" in logs[3]
+    assert [m["step"] for m in read_metrics(run)] == [1, 2, 3]
+    state = json.loads((run / "checkpoint-3" / "trainer_state.json").read_text())
+    assert [h["step"] for h in state["log_history"] if "loss" in h] == [1, 2, 3]
+    assert (run / "model.safetensors").is_file() and (run / "README.md").is_file()
+    assert not _changed(_weights(run), _weights(run / "checkpoint-3"))  # the final model is the last step's
+
+
+def test_incomplete_checkpoints_are_named_with_their_reason(tmp_path: Path) -> None:
+    from tooln1.train.checkpoints import latest_complete
+
+    good = tmp_path / "checkpoint-1"
+    good.mkdir()
+    (good / "trainer_state.json").write_text('{"global_step": 1}')
+    for name in ("optimizer.pt", "scheduler.pt"):
+        (good / name).write_bytes(b"x")
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode()
+    (good / "model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + bytes(8))
+    weights = (good / "model.safetensors").read_bytes()
+    cases = {
+        2: ({}, "no trainer_state.json (killed during the save?)"),
+        3: ({"trainer_state.json": b'{"global_st'}, "trainer_state.json is unreadable (killed while it was written?)"),
+        4: ({"trainer_state.json": b'{"global_step": 3}'}, "trainer_state.json says step 3, the folder says 4"),
+        5: ({"trainer_state.json": b'{"global_step": 5}'}, "no model weights"),
+        6: ({"trainer_state.json": b'{"global_step": 6}', "model.safetensors": weights[:-3]},
+            "model.safetensors is truncated"),
+        7: ({"trainer_state.json": b'{"global_step": 7}', "model.safetensors": weights},
+            "optimizer.pt is missing"),
+    }  # fmt: skip
+    for step, (files, _) in cases.items():
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        for name, data in files.items():
+            (tmp_path / f"checkpoint-{step}" / name).write_bytes(data)
+    last, skipped = latest_complete(tmp_path)
+    assert last == good
+    assert skipped == [(f"checkpoint-{step}", why) for step, (_, why) in sorted(cases.items(), reverse=True)]

@@ -19,7 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from collections import Counter
@@ -29,14 +28,16 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
+from tooln1 import safejson
 from tooln1.data import SOURCES
 from tooln1.data.augment import irrelevance_samples, mask_names
 from tooln1.data.filters import Deduper, prompt_lengths, sample_problem
-from tooln1.data.records import DUPLICATE, INVALID_JSON, PROMPT_TOO_LONG, RECORD_UNPARSEABLE, BadRecord
+from tooln1.data.records import DUPLICATE, PROMPT_TOO_LONG, RECORD_UNPARSEABLE
 from tooln1.data.report import BuildReport, SourceReport
 from tooln1.data.split import split_by_dialog
 from tooln1.errors import UserError
 from tooln1.prompt import DEFAULT_TEMPLATE, PromptTemplate
+from tooln1.safejson import JsonProblem
 from tooln1.types import Sample
 
 logger = logging.getLogger(__name__)
@@ -90,17 +91,18 @@ def convert_records(
     for row, (where, raw) in enumerate(records):
         report.read += 1
         try:
-            if isinstance(raw, str):  # an undecoded JSONL line
-                try:
-                    raw = json.loads(raw)
-                except json.JSONDecodeError as e:
-                    raise BadRecord(INVALID_JSON, str(e)) from None
+            if isinstance(raw, str):  # undecoded JSON text (a JSONL line, a JSON array element)
+                raw = safejson.loads(raw, "")
+            else:  # a parquet or hub row, decoded by pyarrow: the same depth and surrogate bounds apply
+                safejson.check_value(raw, "record")
             samples = adapter.convert(raw, f"{prefix}{row}")
-        except (BadRecord, TypeError, AttributeError, KeyError, IndexError) as e:
-            # Adapters raise BadRecord for every shape they know; a record of an unforeseen shape must not stop a
-            # 60k-row build either, so it is counted (exception type in the report) like any unparseable record.
-            reason = e.reason if isinstance(e, BadRecord) else RECORD_UNPARSEABLE
-            detail = str(e) if isinstance(e, BadRecord) else f"{type(e).__name__}: {e}"
+        except (JsonProblem, TypeError, AttributeError, KeyError, IndexError, ValueError, RecursionError) as e:
+            # Decoding and adapters raise JsonProblem / BadRecord for every class they know; a record of an
+            # unforeseen shape must not stop a 70k-row build either, so it is counted (exception type in the
+            # report) like any unparseable record.
+            known = isinstance(e, JsonProblem)
+            reason = e.reason if known else RECORD_UNPARSEABLE
+            detail = str(e) if known else f"{type(e).__name__}: {str(e)[:200]}"
             if strict:
                 raise UserError(f"{where}: {reason}: {detail}") from None
             report.drop(reason, f"{where}: {detail}")
@@ -129,15 +131,10 @@ def screen(
 @lru_cache(maxsize=2)
 def load_tokenizer(ref: str | None) -> Any:
     """The tokenizer of a model id or folder (None = the bundled model); cached, as loading takes seconds."""
-    from transformers import AutoTokenizer
-
+    from tooln1.model import load_tokenizer as load
     from tooln1.model import resolve_model
 
-    path = resolve_model(ref)
-    try:
-        return AutoTokenizer.from_pretrained(path)
-    except (OSError, ValueError) as e:
-        raise UserError(f"cannot load tokenizer {path}: {str(e).splitlines()[0] if str(e) else e}") from None
+    return load(resolve_model(ref))  # a folder with its own code (auto_map) is refused
 
 
 def finish(located: list[Located], report: BuildReport, options: BuildOptions) -> dict[str, list[Sample]]:

@@ -60,11 +60,6 @@ def check_dir(path: str | Path) -> CheckResult:
     if not (root / "train.jsonl").is_file():
         raise UserError(f"{root}: not a tooln1 data folder (no train.jsonl)")
     result = CheckResult()
-    hf = None
-    if (root / "hf").is_dir():
-        import datasets
-
-        hf = datasets.load_from_disk(str(root / "hf"))
     for split in SPLITS:
         jsonl = root / f"{split}.jsonl"
         expected: list[str] = []
@@ -88,6 +83,17 @@ def check_dir(path: str | Path) -> CheckResult:
                 r["ground_truth"] for r in pq.read_table(parquet, columns=["reward_model"])["reward_model"].to_pylist()
             ]
             _check_column(result, f"verl/{split}.parquet", golds, expected)
-        if hf is not None and split in hf:
-            _check_column(result, f"hf/{split}", list(hf[split]["ground_truth"]), expected)
+        hf_split = root / "hf" / split
+        if (hf_split / "state.json").is_file():
+            _check_column(result, f"hf/{split}", _hf_golds(hf_split), expected)
     return result
+
+
+def _hf_golds(path: Path) -> list[str]:
+    """The `ground_truth` column of one saved split; an empty split saved without a shard (as `datasets` does,
+    and `load_from_disk` cannot read) has none."""
+    import datasets
+
+    if not json.loads((path / "state.json").read_text(encoding="utf-8")).get("_data_files"):
+        return []
+    return list(datasets.load_from_disk(str(path))["ground_truth"])

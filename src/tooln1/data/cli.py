@@ -1,10 +1,11 @@
-"""`tooln1 data build | synth | check`: the command line of the data pipeline.
+"""`tooln1 data build | synth | check | fetch`: the command line of the data pipeline.
 
 Example:
     $ tooln1 data build --source xlam=Salesforce/xlam-function-calling-60k --source toolace=Team-ACE/ToolACE \\
           --out data/tooln1 --max-prompt-tokens 4096 --tokenizer Qwen/Qwen2.5-7B-Instruct --seed 0
     $ tooln1 data synth --n 2000 --seed 0 --out data/synth
     $ tooln1 data check data/synth
+    $ tooln1 data fetch --out ../shared/data      # the public third-party files the tests read, sha256-checked
 
 `build` and `synth` print the report as a table and write the folder described in `tooln1.data.export`. Bad
 input (a missing file, an unknown source, an unreachable hub, a malformed record under `--strict`) is a one-line
@@ -21,6 +22,7 @@ from tooln1.data import SOURCES
 from tooln1.data.build import BuildOptions, SourceSpec, build, build_from_samples
 from tooln1.data.check import check_dir
 from tooln1.data.export import write_outputs
+from tooln1.data.fetch import run_fetch
 from tooln1.data.report import BuildReport
 from tooln1.data.synth import generate
 from tooln1.errors import UserError
@@ -100,6 +102,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c = dsub.add_parser("check", help="check that every gold scores 1.0 against its canonical completion")
     c.add_argument("dir", type=Path, help="a folder written by `tooln1 data build` or `synth`")
     c.set_defaults(func=run_check)
+
+    f = dsub.add_parser("fetch", help="download the public third-party test data, checking every sha256",
+                        description="Download API-Bank, ToolRL, Hammer, glaive and ToolACE files the tests read "
+                        "from the repositories and commits of their manifest, checking each sha256.")  # fmt: skip
+    f.add_argument("--out", type=Path, required=True,
+                   help="target folder; the tests read TOOLN1_DATA_DIR (default ../shared/data)")  # fmt: skip
+    f.add_argument("--mirror", type=Path, help="copy from this local folder (same layout) instead of GitHub")
+    f.set_defaults(func=lambda args: run_fetch(args.out, args.mirror))
 
 
 def _template(args: argparse.Namespace) -> PromptTemplate:

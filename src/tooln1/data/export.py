@@ -166,6 +166,8 @@ def write_outputs(
             )
             write_verl_parquet(samples, tmp / "verl" / f"{split}.parquet", split, prompts=prompts)
             hf[split] = datasets.Dataset.from_dict(hf_columns(samples, prompts), features=hf_features())
-        datasets.DatasetDict(hf).save_to_disk(str(tmp / "hf"))
+        # One shard per split even when empty: `datasets` writes an empty split with no shard at all, which
+        # `load_from_disk` then fails to read (IndexError).
+        datasets.DatasetDict(hf).save_to_disk(str(tmp / "hf"), num_shards={split: 1 for split in hf})
         (tmp / "report.json").write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
     return Path(out)

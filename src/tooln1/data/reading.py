@@ -1,8 +1,10 @@
 """Read raw records from a local JSON / JSONL / parquet file or a Hugging Face hub dataset id, with locations.
 
-Each record comes with a location for the report and for `--strict`: `file:LINE` for JSONL, `file#INDEX` for a
-JSON array or a parquet file, `org/name#INDEX` for a hub dataset. JSONL lines are yielded undecoded, so a bad
-line is counted as `json:invalid` by the build instead of stopping it.
+Each record comes with a location for the report and for `--strict`: `file:LINE` for JSONL and for a JSON array
+(the line where the element starts), `file#INDEX` for a parquet file, `org/name#INDEX` for a hub dataset. JSON
+text is yielded undecoded (JSONL lines, and array elements cut out by `safejson.split_array`) and bytes that are
+not UTF-8 are kept as surrogate escapes, so a bad row (not UTF-8, too deep, a huge number, a lone surrogate, not
+JSON) is counted by the build under its reason instead of stopping it.
 
 Example:
     >>> from pathlib import Path; import tempfile
@@ -11,19 +13,19 @@ Example:
     >>> [(Path(loc).name, raw.strip()) for loc, raw in read_records(str(p))]
     [('rows.jsonl:1', '{"a": 1}'), ('rows.jsonl:3', '{"a": 2}')]
 
-A missing file, an unsupported file type, a file that is not JSON at all, or an unreachable hub raises
+A missing file, an unsupported file type, a `.json` file that is not an array of values, or an unreachable hub raises
 `UserError` (one line, exit status 2).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from tooln1.errors import UserError
+from tooln1.safejson import JsonProblem, decode_bytes, split_array
 
 logger = logging.getLogger(__name__)
 
@@ -60,26 +62,25 @@ def _read_file(path: Path) -> Iterator[Record]:
 
 
 def _read_jsonl(path: Path) -> Iterator[Record]:
-    with path.open(encoding="utf-8") as f:
+    # Bytes, decoded line by line: a byte that is not UTF-8 spoils only its own line (`safejson.NOT_UTF8`).
+    with path.open("rb") as f:
         for lineno, line in enumerate(f, start=1):
             if line.strip():
-                yield f"{path}:{lineno}", line
+                yield f"{path}:{lineno}", decode_bytes(line)
 
 
 def _read_json(path: Path) -> Iterator[Record]:
+    text = decode_bytes(path.read_bytes())
+    if text.lstrip().startswith("{"):  # JSON objects one after another: JSON lines under another name
+        yield from _read_jsonl(path)
+        return
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        if e.msg == "Extra data":  # several JSON values in a .json file: it is JSON lines under another name
-            yield from _read_jsonl(path)
-            return
+        # Elements are located but not decoded here, so a bad element is one bad record, as a bad JSONL line is.
+        elements = list(split_array(text))
+    except JsonProblem as e:
         raise UserError(f"{path}: not valid JSON: {e}") from None
-    except UnicodeDecodeError as e:
-        raise UserError(f"{path}: not UTF-8 text: {e}") from None
-    if not isinstance(data, list):
-        raise UserError(f"{path}: expected a JSON array of records, got a {type(data).__name__}")
-    for i, row in enumerate(data):
-        yield f"{path}#{i}", row
+    for lineno, element in elements:
+        yield f"{path}:{lineno}", element
 
 
 def _read_parquet(path: Path) -> Iterator[Record]:

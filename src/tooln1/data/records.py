@@ -1,8 +1,9 @@
 """Drop reasons, the error an adapter raises for a record it cannot convert, and field helpers the adapters share.
 
 Every drop in `tooln1 data build` carries one of the reason codes below, and the report counts them per source.
-Record-level reasons (`record:unparseable`, `json:invalid`, `call:unparseable`) count *records*: `convert`
-raised `BadRecord` and the whole record is skipped. Sample-level reasons (`tools:empty`, `call:unknown_tool`,
+Record-level reasons (`record:unparseable`, `json:invalid`, `call:unparseable`, and the text and JSON classes of
+`tooln1.safejson`: `text:not_utf8`, `text:lone_surrogate`, `json:too_deep`, `json:number_too_large`) count
+*records*: decoding or `convert` raised `BadRecord` and the whole record is skipped. Sample-level reasons (`tools:empty`, `call:unknown_tool`,
 `sample:duplicate`, `prompt:too_long`) count *samples* dropped by the filters after conversion.
 
 Example:
@@ -17,29 +18,31 @@ Example:
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from tooln1 import safejson
+from tooln1.safejson import INVALID_JSON, LONE_SURROGATE, NOT_UTF8, NUMBER_TOO_LARGE, TOO_DEEP, JsonProblem
 from tooln1.types import ToolCall
 
 RECORD_UNPARSEABLE = "record:unparseable"
-INVALID_JSON = "json:invalid"
 CALL_UNPARSEABLE = "call:unparseable"
 EMPTY_TOOLS = "tools:empty"
 UNKNOWN_TOOL = "call:unknown_tool"
 DUPLICATE = "sample:duplicate"
 PROMPT_TOO_LONG = "prompt:too_long"
 
-RECORD_REASONS = (RECORD_UNPARSEABLE, INVALID_JSON, CALL_UNPARSEABLE)
+# The text and JSON classes come from `tooln1.safejson` (not UTF-8, lone surrogate, too deep, huge number).
+RECORD_REASONS = (
+    RECORD_UNPARSEABLE, INVALID_JSON, CALL_UNPARSEABLE, NOT_UTF8, LONE_SURROGATE, TOO_DEEP, NUMBER_TOO_LARGE,
+)  # fmt: skip
 SAMPLE_REASONS = (EMPTY_TOOLS, UNKNOWN_TOOL, DUPLICATE, PROMPT_TOO_LONG)
 
 
-class BadRecord(ValueError):
-    """A record `convert` cannot turn into samples; `reason` is one of RECORD_REASONS."""
+class BadRecord(JsonProblem):
+    """A record `convert` cannot turn into samples; `reason` is one of RECORD_REASONS.
 
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
+    A subclass of `safejson.JsonProblem`, so one `except JsonProblem` catches both the decoder's and the adapters'.
+    """
 
 
 def field(raw: Any, key: str) -> Any:
@@ -56,9 +59,9 @@ def decode_json(value: Any, what: str) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
-    except json.JSONDecodeError as e:
-        raise BadRecord(INVALID_JSON, f"{what}: {e}") from None
+        return safejson.loads(value, what)
+    except JsonProblem as e:  # invalid, too deep, huge numbers, lone surrogates: each under its own reason
+        raise BadRecord(e.reason, str(e)) from None
 
 
 def json_field(raw: Any, key: str) -> Any:

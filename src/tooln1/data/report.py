@@ -1,8 +1,8 @@
 """The build report: per source, records read, samples made, kept, and every drop by reason with its first
 locations; written to `DIR/report.json` and printed as a table.
 
-Counting rules: `read` counts records. A record that `convert` rejects counts once under its record-level reason
-(`record:unparseable`, `json:invalid`, `call:unparseable`); a record that converts but has no call turn counts in
+Counting rules: `read` counts records. A record that decoding or `convert` rejects counts once under its record-level reason
+(`records.RECORD_REASONS`: `record:unparseable`, `json:invalid`, `text:not_utf8`, `json:too_deep`, ...); a record that converts but has no call turn counts in
 `no_target`. Every other record yields `samples`, each either kept or counted once under a sample-level reason
 (`tools:empty`, `call:unknown_tool`, `sample:duplicate`, `prompt:too_long`). So, per source:
 `read == record drops + no_target + records with samples` and `samples == kept + sample drops`.

@@ -27,10 +27,10 @@ those steps are dropped and counted rather than guessed back by suffix, so the r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
+from tooln1 import safejson
 from tooln1.data.dialog import (
     assistant_calls,
     conversation_turns,
@@ -40,7 +40,7 @@ from tooln1.data.dialog import (
 )
 from tooln1.data.pycall import CallSyntaxError, looks_like_calls, parse_python_calls
 from tooln1.data.reading import Record, read_records
-from tooln1.data.records import CALL_UNPARSEABLE, INVALID_JSON, RECORD_UNPARSEABLE, BadRecord, text_field, tool_list
+from tooln1.data.records import CALL_UNPARSEABLE, RECORD_UNPARSEABLE, BadRecord, text_field, tool_list
 from tooln1.types import Sample
 
 NAME = "toolace"
@@ -60,9 +60,9 @@ def tools_from_system(system: str) -> list[dict[str, Any]]:
     if start < 0:
         raise BadRecord(RECORD_UNPARSEABLE, "no tool list in the system text")
     try:
-        tools, _ = json.JSONDecoder().raw_decode(system, start)
-    except json.JSONDecodeError as e:
-        raise BadRecord(INVALID_JSON, f"tool list in the system text: {e}") from None
+        tools, _ = safejson.raw_decode(system, start, "tool list in the system text")
+    except safejson.JsonProblem as e:
+        raise BadRecord(e.reason, str(e)) from None
     return tool_list(tools)
 
 

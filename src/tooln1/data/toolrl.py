@@ -27,14 +27,13 @@ file's placeholder thought does not.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from tooln1.data.dialog import assistant_calls, assistant_text, tool, user
 from tooln1.data.reading import Record, read_records
-from tooln1.data.records import INVALID_JSON, RECORD_UNPARSEABLE, BadRecord, call_list, field, tool_list
+from tooln1.data.records import RECORD_UNPARSEABLE, BadRecord, call_list, decode_json, field, tool_list
 from tooln1.types import Sample
 
 NAME = "toolrl"
@@ -49,19 +48,14 @@ def parse_tools(system: str) -> list[dict[str, Any]]:
     """The numbered "N. Name / Description / Parameters" tool blocks of a ToolRL system text."""
     tools = []
     for name, description, params in TOOL_RE.findall(system):
-        try:
-            tools.append({"name": name.strip(), "description": description.strip(), "parameters": json.loads(params)})
-        except json.JSONDecodeError as e:
-            raise BadRecord(INVALID_JSON, f"parameters of tool {name.strip()!r}: {e}") from None
+        parameters = decode_json(params, f"parameters of tool {name.strip()!r}")
+        tools.append({"name": name.strip(), "description": description.strip(), "parameters": parameters})
     return tool_list(tools)
 
 
 def _calls(block: str) -> list[Any]:
     """One JSON call object per non-empty line of a `<tool_call>` block, `parameters` read as arguments."""
-    try:
-        items = [json.loads(line) for line in block.strip().splitlines() if line.strip()]
-    except json.JSONDecodeError as e:
-        raise BadRecord(INVALID_JSON, f"tool_call line: {e}") from None
+    items = [decode_json(line, "tool_call line") for line in block.strip().splitlines() if line.strip()]
     return call_list(items, args_key="parameters")
 
 

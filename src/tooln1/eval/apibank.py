@@ -64,6 +64,7 @@ COUNT_MISMATCH = "apibank:count_mismatch"
 NAME_MISMATCH = "apibank:name_mismatch"
 ARG_NAMES_MISMATCH = "apibank:arg_names_mismatch"
 ARG_VALUE_MISMATCH = "apibank:arg_value_mismatch"
+UNSCORABLE = "apibank:value_too_deep"  # an argument nested too deep to normalise: wrong, and the run goes on
 
 
 @dataclass(frozen=True)
@@ -180,17 +181,21 @@ def load_cases(data_dir: str | Path, level: int, limit: int | None = None) -> li
 
 
 def normalize(value: Any) -> Any:
-    """The comparable form of an argument value (module docstring, rule 5)."""
+    """The comparable form of an argument value (module docstring, rule 5). Total: any value a model can write
+    gets a form (RecursionError aside, which `score` turns into a wrong answer with its own reason)."""
     if isinstance(value, str):
         text = value.strip()
         if text.startswith(("[", "{")):
             try:
                 return normalize(ast.literal_eval(text))  # a literal only: never evaluates code
-            except (ValueError, SyntaxError, MemoryError, RecursionError):
+            # TypeError: a literal Python cannot build, such as a set of lists `{[1], [2]}` (unhashable).
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                 return text
         return text
     if isinstance(value, list | tuple):
         return [normalize(v) for v in value]
+    if isinstance(value, set | frozenset):  # `{'a', 'b'}` reads as a set: unordered, so compared sorted
+        return sorted(repr(normalize(v)) for v in value)
     if isinstance(value, dict):
         return {str(k): normalize(v) for k, v in value.items()}
     return str(value)  # numbers, booleans and None as the original string-only parser would have passed them
@@ -211,5 +216,8 @@ def score(case: ApiBankCase, completion: str) -> Verdict:
         return Verdict(False, NAME_MISMATCH, calls)
     if not isinstance(args, dict) or set(args) != set(case.gold.arguments):
         return Verdict(False, ARG_NAMES_MISMATCH, calls)
-    same = all(normalize(args[k]) == normalize(v) for k, v in case.gold.arguments.items())
+    try:
+        same = all(normalize(args[k]) == normalize(v) for k, v in case.gold.arguments.items())
+    except RecursionError:
+        return Verdict(False, UNSCORABLE, calls)
     return Verdict(same, None if same else ARG_VALUE_MISMATCH, calls)

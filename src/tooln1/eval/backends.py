@@ -84,6 +84,7 @@ class HFBackend:
         dtype: str = "bfloat16",
         device: str | None = None,
         template: PromptTemplate = DEFAULT_TEMPLATE,
+        trust_remote_code: bool = False,
     ) -> None:
         import torch
 
@@ -91,7 +92,7 @@ class HFBackend:
 
         if dtype not in DTYPES:
             raise UserError(f"unknown dtype {dtype!r}; valid: {', '.join(DTYPES)}")
-        loaded, tokenizer = load_model_and_tokenizer(model, dtype=getattr(torch, dtype))
+        loaded, tokenizer = load_model_and_tokenizer(model, getattr(torch, dtype), trust_remote_code)
         loaded.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self._attach(loaded, tokenizer, settings, template)
 
@@ -166,6 +167,7 @@ class VLLMBackend:
         dtype: str = "bfloat16",
         tensor_parallel_size: int = 1,
         template: PromptTemplate = DEFAULT_TEMPLATE,
+        trust_remote_code: bool = False,
     ) -> None:
         try:
             from vllm import LLM, SamplingParams
@@ -177,8 +179,9 @@ class VLLMBackend:
 
         self.template = template
         self.llm = LLM(
-            model=resolve_model(model), dtype=dtype, seed=settings.seed, tensor_parallel_size=tensor_parallel_size
-        )
+            model=resolve_model(model, trust_remote_code), dtype=dtype, seed=settings.seed,
+            tensor_parallel_size=tensor_parallel_size, trust_remote_code=trust_remote_code,
+        )  # fmt: skip
         self.tokenizer = self.llm.get_tokenizer()
         self.params = SamplingParams(
             temperature=settings.temperature,

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import logging
 import os
 import shutil
 import sys
@@ -57,6 +58,9 @@ CATEGORIES = (
     "live_irrelevance", "live_relevance",
 )  # fmt: skip
 RELEVANCE_CATEGORIES = ("irrelevance", "live_irrelevance", "live_relevance")
+logger = logging.getLogger(__name__)
+
+CHECKER_ERROR = "bfcl:checker_error"
 MODEL_NAME = "tooln1"  # our key in the stub registry; no "_", which BFCL would turn into "/"
 BFCL_VERSION = "2026.3.23"
 
@@ -203,8 +207,17 @@ def check(case: BfclCase, completion: str) -> dict[str, Any]:
 
 
 def score(case: BfclCase, completion: str) -> Verdict:
-    """Verdict for one completion: bfcl-eval's validity, its error type and first message, our parsed calls."""
-    result = check(case, completion)
+    """Verdict for one completion: bfcl-eval's validity, its error type and first message, our parsed calls.
+
+    bfcl-eval's checker is third-party code fed with model output; where it raises on a value it did not foresee
+    (an argument nested past the recursion limit, an unhashable value), the completion is wrong with the reason
+    `bfcl:checker_error: <exception>`, and the run goes on.
+    """
+    try:
+        result = check(case, completion)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as e:
+        logger.warning("%s: bfcl-eval's checker raised %s on a completion; scored as wrong", case.id, type(e).__name__)
+        result = {"valid": False, "error_type": CHECKER_ERROR, "error": [f"{type(e).__name__}: {str(e)[:200]}"]}
     error = None
     if not result["valid"]:
         message = result.get("error") or [""]

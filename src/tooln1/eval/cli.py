@@ -59,6 +59,8 @@ def _add_backend_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--top-p", type=float, default=1.0)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--batch-size", type=_positive, default=8, help="hf: prompts per generate call (default: 8)")
+    g.add_argument("--trust-remote-code", action="store_true", help="allow a model folder's own Python code "
+                   "(an auto_map in its config); refused by default, since loading would run it")  # fmt: skip
     g.add_argument("--dtype", choices=DTYPES, default="bfloat16", help="hf/vllm weights (default: bfloat16)")
     g.add_argument("--prompt-file", help="YAML with our prompt wording replaced (tooln1.prompt.PromptTemplate)")
     g.add_argument("--base-url", default="http://127.0.0.1:8000/v1", help="openai: server URL (default: %(default)s)")
@@ -130,12 +132,15 @@ def _backend_factory(args: argparse.Namespace) -> Callable[[], Any]:
 
     def make() -> Any:
         if args.backend == "hf":
-            return HFBackend(args.model, settings, dtype=args.dtype, template=template)
+            return HFBackend(args.model, settings, dtype=args.dtype, template=template,
+                             trust_remote_code=args.trust_remote_code)  # fmt: skip
         if args.backend == "vllm":
-            return VLLMBackend(args.model, settings, args.dtype, args.tensor_parallel_size, template)
+            return VLLMBackend(args.model, settings, args.dtype, args.tensor_parallel_size, template,
+                               trust_remote_code=args.trust_remote_code)  # fmt: skip
         from tooln1.eval.openai_backend import OpenAIBackend, load_tokenizer
 
-        tokenizer = load_tokenizer(args.tokenizer or args.model) if args.openai_api == "completions" else None
+        tokenizer = (load_tokenizer(args.tokenizer or args.model, args.trust_remote_code)
+                     if args.openai_api == "completions" else None)  # fmt: skip
         return OpenAIBackend(args.base_url, args.model, settings, args.openai_api, tokenizer, args.concurrency,
                              args.timeout, args.retries, template=template)  # fmt: skip
 

@@ -49,16 +49,16 @@ class _Retryable(Exception):
     """A failure worth another try (server down, overloaded, or an answer that is not what the API promises)."""
 
 
-def load_tokenizer(name: str | None) -> Any:
+def load_tokenizer(name: str | None, trust_remote_code: bool = False) -> Any:
     """The tokenizer used to render prompts for `/completions`, or None (plain template) when it cannot load."""
-    from tooln1.model import resolve_model
+    from tooln1.model import RemoteCodeRefused, resolve_model
+    from tooln1.model import load_tokenizer as load
 
     try:
-        ref = resolve_model(name)
-        from transformers import AutoTokenizer
-
-        return AutoTokenizer.from_pretrained(ref)
-    except (UserError, OSError, ValueError) as e:
+        return load(resolve_model(name, trust_remote_code), trust_remote_code)
+    except RemoteCodeRefused:
+        raise  # a folder with its own code is refused, not quietly replaced by the plain template
+    except UserError as e:
         logger.warning("no tokenizer for %r (%s): rendering prompts with the plain-text template", name, e)
         return None
 

@@ -35,6 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 = any free port)")
     p.add_argument("--api-key", default=os.environ.get("TOOLN1_API_KEY"),
                    help="require this bearer token (default: $TOOLN1_API_KEY, else no check)")  # fmt: skip
+    p.add_argument("--trust-remote-code", action="store_true", help="allow a model folder's own Python code "
+                   "(an auto_map in its config); refused by default, since loading would run it")  # fmt: skip
     p.add_argument("--served-model-name", help="model id shown by /v1/models and in replies (default: --model)")
     p.add_argument("--max-concurrency", type=int, default=1, help="generations at once (default: 1)")
     p.add_argument("--max-queue", type=int, default=32, help="requests waiting for a slot; more get 429 (default: 32)")
@@ -43,6 +45,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-tokens-cap", type=int, default=2048,
                    help="largest max_tokens accepted, also the default (default: 2048)")  # fmt: skip
     p.add_argument("--max-body-bytes", type=int, default=1_000_000, help="largest request body (default: 1000000)")
+    p.add_argument("--body-timeout", type=float, default=10.0,
+                   help="seconds a client may take to send a whole request body, then 408 (default: 10)")  # fmt: skip
+    p.add_argument("--max-model-len", type=int, help="context bound (prompt + completion tokens) below the "
+                   "model's; a longer request is a 400 context_length_exceeded (default: the model's)")  # fmt: skip
     p.add_argument("--prompt-file", help="YAML prompt wording (preamble/instructions) the model was trained with")
     # float32 by default (exact); comparing with `tooln1 eval --backend hf` needs the same --dtype on both sides.
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32",
@@ -56,6 +62,10 @@ def _check(args: argparse.Namespace) -> None:
     for name in ("max_concurrency", "max_tokens_cap", "max_body_bytes"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.max_model_len is not None and args.max_model_len < 2:
+        raise UserError("--max-model-len must be at least 2")
+    if args.body_timeout <= 0:
+        raise UserError("--body-timeout must be > 0")
     if args.max_queue < 0 or args.queue_timeout <= 0:
         raise UserError("--max-queue must be >= 0 and --queue-timeout > 0")
     if args.api_key is not None and not args.api_key.strip():
@@ -84,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from tooln1.serve.app import ServeConfig, create_app
 
     template = PromptTemplate.from_file(args.prompt_file) if args.prompt_file else DEFAULT_TEMPLATE
-    model, tokenizer = load_model_and_tokenizer(args.model, dtype=getattr(torch, args.dtype))
+    model, tokenizer = load_model_and_tokenizer(args.model, getattr(torch, args.dtype), args.trust_remote_code)
     if torch.cuda.is_available():
         model.to("cuda")
     config = ServeConfig(
@@ -95,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         queue_timeout=args.queue_timeout,
         max_tokens_cap=args.max_tokens_cap,
         max_body_bytes=args.max_body_bytes,
+        body_timeout=args.body_timeout,
+        max_model_len=args.max_model_len,
         template=template,
     )
     note = f" serving {config.model_name!r} ({config.max_concurrency} generation(s) at a time)"

@@ -10,8 +10,11 @@ Example:
 Routes: `GET /v1/models`, `POST /v1/chat/completions` (Tool-N1 prompt when the request has tools, see
 `tooln1.serve.chat`), `POST /v1/completions` (the prompt string as is, the raw text back, no parsing: what
 BFCL-style evaluation sends). Every error is an OpenAI-style body `{"error": {"message", "type", "param",
-"code"}}`: 400 for a malformed request, 401 for a wrong key, 413 for an oversized body, 429 when the queue is
-full, 503 when a queued request waited too long, 500 when the model fails; the server keeps serving after each.
+"code"}}`: 400 for a malformed request (`context_length_exceeded` when the prompt leaves no room), 401 for a wrong
+key, 408 for a body not received within `body_timeout`, 413 for an oversized body, 429 when the queue is full,
+503 when a queued request waited too long, 500 when the model fails; the server keeps serving after each. A client
+that hangs up stops its generation (streamed or not) at the next token. Each request is logged in one line:
+method, path, status, latency, prompt and completion tokens.
 
 Generations run in worker threads (torch releases the GIL), at most `max_concurrency` at a time; the event loop
 stays free to answer, queue and refuse. The model name in a request is not checked: one server, one model.
@@ -31,7 +34,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
@@ -42,6 +45,9 @@ from tooln1.serve.generation import Generation, Generator, HFGenerator, Sampling
 from tooln1.serve.protocol import ApiError, ChatCompletionRequest, CompletionRequest, SamplingRequest
 
 logger = logging.getLogger(__name__)
+
+USAGE_KEY = "tooln1_usage"  # where a route leaves its token counts (scope["state"]) for the request log line
+DISCONNECT_POLL_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ class ServeConfig:
     queue_timeout: float = 60.0  # seconds a request may wait for a slot before a 503
     max_tokens_cap: int = 2048  # the largest max_tokens accepted, and the default
     max_body_bytes: int = 1_000_000
+    body_timeout: float = 10.0  # seconds a client may take to send a whole request body, then 408
+    max_model_len: int | None = None  # context bound below the model's own (prompt + completion tokens)
     template: PromptTemplate = DEFAULT_TEMPLATE  # must be the wording the model was trained with
 
 
@@ -113,35 +121,84 @@ def _error(status: int, message: str, type: str = "invalid_request_error", **kw:
     return JSONResponse(ApiError(status, message, type, **kw).body(), status_code=status)
 
 
-class _Guard:
-    """ASGI middleware run before any body parsing: the bearer-token check and the request size cap."""
+def _bearer_ok(header: bytes, api_key: str) -> bool:
+    """`Authorization: Bearer KEY`, the scheme in any case (RFC 7235), compared in constant time."""
+    scheme, _, token = header.strip().partition(b" ")
+    return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), api_key.encode())
 
-    def __init__(self, app: Any, api_key: str | None, max_body: int):
-        self.app, self.api_key, self.max_body = app, api_key, max_body
+
+class _Guard:
+    """ASGI middleware run before any body parsing: the bearer-token check, the request size cap, a deadline on
+    the whole body (a client that never finishes its body holds a connection for `body_timeout` at most), and one
+    log line per request (method, path, status, latency, prompt and completion tokens)."""
+
+    def __init__(self, app: Any, api_key: str | None, max_body: int, body_timeout: float = 10.0):
+        self.app, self.api_key, self.max_body, self.body_timeout = app, api_key, max_body, body_timeout
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        start = time.perf_counter()
+        status = 0
+
+        async def send_logged(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, send_logged)
+        except Exception:
+            status = status or 500  # answered by Starlette's outermost error handler, after this middleware
+            raise
+        finally:
+            usage = scope.get("state", {}).get(USAGE_KEY, {})
+            logger.info(
+                "%s %s %s %.0f ms prompt_tokens=%s completion_tokens=%s", scope["method"], scope["path"],
+                status or "-", 1000 * (time.perf_counter() - start), usage.get("prompt_tokens", "-"),
+                usage.get("completion_tokens", "-"),
+            )  # fmt: skip
+
+    async def _guarded(self, scope: dict, receive: Callable, send: Callable) -> None:
         headers = dict(scope["headers"])
-        if self.api_key is not None and not hmac.compare_digest(
-            headers.get(b"authorization", b""), f"Bearer {self.api_key}".encode()
-        ):
+        if self.api_key is not None and not _bearer_ok(headers.get(b"authorization", b""), self.api_key):
             return await _error(401, "incorrect API key provided", code="invalid_api_key")(scope, receive, send)
         length = headers.get(b"content-length", b"0")
         if length.isdigit() and int(length) > self.max_body:
             too_large = _error(413, f"request body over {self.max_body} bytes", code="request_too_large")
             return await too_large(scope, receive, send)
         seen = 0
+        deadline = time.monotonic() + self.body_timeout
+        body_done = False
 
         async def counted() -> dict:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, body_done
+            if body_done:  # after the body, receive() only reports a disconnect: no deadline on that wait
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise HTTPException(408, f"request body not received within {self.body_timeout:g} s",
+                                    headers={"connection": "close"}) from None  # fmt: skip
             seen += len(message.get("body", b""))
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
             if seen > self.max_body:  # a chunked body declares no length; count what arrives
                 raise HTTPException(413, f"request body over {self.max_body} bytes")
             return message
 
         await self.app(scope, counted, send)
+
+
+async def _cancel_on_disconnect(request: Request, cancel: threading.Event, future: Any) -> None:
+    """Set `cancel` when the client of a non-streamed request hangs up, so its generation stops at the next
+    token and frees its slot (a streamed one is cancelled when its response generator closes)."""
+    while not future.done():
+        if await request.is_disconnected():
+            logger.info("%s: the client hung up; cancelling its generation", request.url.path)
+            cancel.set()
+            return
+        await asyncio.sleep(DISCONNECT_POLL_S)
 
 
 def _sampling(req: SamplingRequest, limit: int, stops: tuple[str, ...] = ()) -> SamplingParams:
@@ -168,9 +225,12 @@ def create_app(model: Any, tokenizer: Any, config: ServeConfig, generator: Gener
     """The server app for a loaded model; `generator` replaces `HFGenerator(model, tokenizer)` (tests)."""
     gen = generator or HFGenerator(model, tokenizer)
     context = getattr(gen, "context_length", None)
+    if config.max_model_len is not None:
+        context = config.max_model_len if context is None else min(context, config.max_model_len)
     limiter = Limiter(config.max_concurrency, config.max_queue, config.queue_timeout)
     app = FastAPI(title="tooln1 serve", docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(_Guard, api_key=config.api_key, max_body=config.max_body_bytes)
+    app.add_middleware(_Guard, api_key=config.api_key, max_body=config.max_body_bytes,
+                       body_timeout=config.body_timeout)  # fmt: skip
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Any, e: ApiError) -> JSONResponse:
@@ -195,7 +255,7 @@ def create_app(model: Any, tokenizer: Any, config: ServeConfig, generator: Gener
     @app.exception_handler(HTTPException)
     async def _http(_request: Any, e: HTTPException) -> JSONResponse:
         kind = "invalid_request_error" if e.status_code < 500 else "server_error"
-        return _error(e.status_code, str(e.detail), kind)
+        return JSONResponse(ApiError(e.status_code, str(e.detail), kind).body(), e.status_code, headers=e.headers)
 
     @app.exception_handler(Exception)
     async def _internal(_request: Any, e: Exception) -> JSONResponse:
@@ -218,17 +278,25 @@ def create_app(model: Any, tokenizer: Any, config: ServeConfig, generator: Gener
         return asked or room
 
     async def run(
+        request: Request,
         req: SamplingRequest,
         prompt: str,
         stream_events: Callable[..., AsyncIterator[str]] | None,
         stops: tuple[str, ...] = (),
     ) -> Generation | StreamingResponse:
         params = _sampling(req, token_limit(req, prompt), stops)
+        cancel = threading.Event()
         if stream_events is None:
-            return await _result(await limiter.submit(lambda: gen.generate(prompt, params)))
+            future = await limiter.submit(lambda: gen.generate(prompt, params, None, cancel))
+            watcher = asyncio.ensure_future(_cancel_on_disconnect(request, cancel, future))
+            try:
+                out = await _result(future)
+            finally:
+                watcher.cancel()
+            request.state.tooln1_usage = _usage(out)
+            return out
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
-        cancel = threading.Event()
 
         def on_text(index: int, delta: str) -> None:
             _call_soon(loop, queue.put_nowait, (index, delta))
@@ -254,6 +322,8 @@ def create_app(model: Any, tokenizer: Any, config: ServeConfig, generator: Gener
                 yield "data: [DONE]\n\n"
             finally:
                 cancel.set()  # a client that hung up stops its generation at the next token
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    request.state.tooln1_usage = _usage(future.result())
 
         return StreamingResponse(body(), media_type="text/event-stream")
 
@@ -267,7 +337,7 @@ def create_app(model: Any, tokenizer: Any, config: ServeConfig, generator: Gener
         return {"object": "list", "data": [card]}
 
     @app.post("/v1/completions", response_model=None)
-    async def completions(req: CompletionRequest) -> Any:
+    async def completions(req: CompletionRequest, request: Request) -> Any:
         head = envelope("cmpl", "text_completion")
 
         async def events(deltas: AsyncIterator[tuple[int, str]], future: Any) -> AsyncIterator[str]:
@@ -279,7 +349,7 @@ def create_app(model: Any, tokenizer: Any, config: ServeConfig, generator: Gener
             if req.include_usage:
                 yield _sse({**head, "choices": [], "usage": _usage(out)})
 
-        out = await run(req, req.prompt, events if req.stream else None)
+        out = await run(request, req, req.prompt, events if req.stream else None)
         if isinstance(out, StreamingResponse):
             return out
         choices = [{"index": i, "text": t, "finish_reason": r, "logprobs": None}
@@ -287,7 +357,7 @@ def create_app(model: Any, tokenizer: Any, config: ServeConfig, generator: Gener
         return {**head, "choices": choices, "usage": _usage(out)}
 
     @app.post("/v1/chat/completions", response_model=None)
-    async def chat_completions(req: ChatCompletionRequest) -> Any:
+    async def chat_completions(req: ChatCompletionRequest, request: Request) -> Any:
         head = envelope("chatcmpl", "chat.completion.chunk")
         tools = req.uses_tools
         prompt = chat_prompt(req, tokenizer, config.template)
@@ -315,7 +385,7 @@ def create_app(model: Any, tokenizer: Any, config: ServeConfig, generator: Gener
             if req.include_usage:
                 yield _sse({**head, "choices": [], "usage": _usage(out)})
 
-        out = await run(req, prompt, events if req.stream else None, turn_stops(tokenizer))
+        out = await run(request, req, prompt, events if req.stream else None, turn_stops(tokenizer))
         if isinstance(out, StreamingResponse):
             return out
         choices = []

@@ -33,6 +33,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
+from tooln1 import safejson
 from tooln1.parsing import parse_completion
 from tooln1.prompt import (
     DEFAULT_TEMPLATE,
@@ -71,11 +72,13 @@ def request_sample(req: ChatCompletionRequest) -> tuple[Sample, list[str]]:
 
 def _history_call(name: str, arguments: str, i: int, j: int) -> dict[str, Any]:
     try:
-        args = json.loads(arguments) if arguments.strip() else {}
-    except ValueError:
+        # safejson: arguments nested thousands deep (RecursionError in json.loads) are a 400 like any bad JSON.
+        args = safejson.loads(arguments, "") if arguments.strip() else {}
+    except safejson.JsonProblem as e:
         raise ApiError(
-            400, "tool call arguments must be a JSON string", param=f"messages.{i}.tool_calls.{j}.function.arguments"
-        ) from None
+            400, f"tool call arguments must be a JSON string ({e.reason}: {e})",
+            param=f"messages.{i}.tool_calls.{j}.function.arguments", code=e.reason,
+        ) from None  # fmt: skip
     return {"name": name, "arguments": args}
 
 

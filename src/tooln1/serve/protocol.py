@@ -11,14 +11,18 @@ Example:
 
 Only what the server honours is declared. Unknown fields are ignored, as OpenAI-compatible servers do, but fields
 whose effect we cannot give (logprobs, penalties, logit_bias, echo, best_of, suffix) are refused with a 400
-rather than silently dropped, so a client never believes a setting took effect when it did not.
+rather than silently dropped, so a client never believes a setting took effect when it did not. Types are
+strict, as OpenAI's are (`"max_tokens": "10"` is a 400, not 10), and a request holding a lone surrogate or nesting
+past `safejson.MAX_DEPTH` is a 400 too.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tooln1 import safejson
 
 MAX_N = 16  # choices per request: each one is a full generation on a small server
 MAX_STOP = 4  # OpenAI's own limit on stop sequences
@@ -42,23 +46,30 @@ class ApiError(Exception):
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
 
 
-class TextPart(BaseModel):
+class _Strict(BaseModel):
+    """Strict types, as the OpenAI API has them: `"max_tokens": "10"`, `"n": true` or `"stream": "yes"` are a 400,
+    not silently coerced (pydantic's default lax mode would take them). An int is still a valid float."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class TextPart(_Strict):
     type: Literal["text"]
     text: str
 
 
-class FunctionCall(BaseModel):
+class FunctionCall(_Strict):
     name: str
     arguments: str
 
 
-class MessageToolCall(BaseModel):
+class MessageToolCall(_Strict):
     id: str | None = None
     type: Literal["function"] = "function"
     function: FunctionCall
 
 
-class ChatMessage(BaseModel):
+class ChatMessage(_Strict):
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[TextPart] | None = None
     tool_calls: list[MessageToolCall] | None = None
@@ -79,7 +90,7 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
-class ToolDef(BaseModel):
+class ToolDef(_Strict):
     type: Literal["function"]
     # Kept as the raw dict: the Tool-N1 prompt shows a tool schema exactly as given (key order included).
     function: dict[str, Any]
@@ -92,11 +103,11 @@ class ToolDef(BaseModel):
         return f
 
 
-class StreamOptions(BaseModel):
+class StreamOptions(_Strict):
     include_usage: bool = False
 
 
-class SamplingRequest(BaseModel):
+class SamplingRequest(_Strict):
     """Fields shared by /v1/chat/completions and /v1/completions."""
 
     model: str = ""
@@ -105,7 +116,7 @@ class SamplingRequest(BaseModel):
     top_p: float | None = Field(None, gt=0, le=1)
     n: int = Field(1, ge=1, le=MAX_N)
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=-(2**63), lt=2**63)  # OpenAI's seed is a 64-bit integer
     stream: bool = False
     stream_options: StreamOptions | None = None
     # Declared only to refuse them when set (see the module docstring).
@@ -114,6 +125,14 @@ class SamplingRequest(BaseModel):
     frequency_penalty: float | None = None
     presence_penalty: float | None = None
     logit_bias: dict[str, float] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _safe_strings(cls, data: Any) -> Any:
+        # A lone surrogate cannot be tokenized (or written back as UTF-8), and nesting past safejson.MAX_DEPTH
+        # breaks the recursive stages after this: both are the client's fault, so a 400 here rather than a 500.
+        safejson.check_value(data, "request")
+        return data
 
     @field_validator("stop")
     @classmethod

@@ -50,7 +50,8 @@ class Server(uvicorn.Server):
 
     def __init__(self, app: Any, sock: socket.socket, note: str = ""):
         # log_config=None: uvicorn's loggers go through the caller's logging setup, one format for every line.
-        super().__init__(uvicorn.Config(app, log_config=None, timeout_graceful_shutdown=5))
+        # access_log=False: the app logs one line per request itself, with latency and token counts.
+        super().__init__(uvicorn.Config(app, log_config=None, timeout_graceful_shutdown=5, access_log=False))
         self.sock, self.note = sock, note
 
     async def startup(self, sockets: Any = None) -> None:

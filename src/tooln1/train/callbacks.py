@@ -45,7 +45,14 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
     path = Path(run_dir) / METRICS_FILE
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and not text.endswith("\n"):
+        try:
+            json.loads(lines[-1])
+        except ValueError:  # a line cut short by a kill during its write: that step was never checkpointed
+            logger.warning("%s: ignoring a last line cut short: %s", path, lines.pop()[:80])
+    return [json.loads(line) for line in lines]
 
 
 def truncate_metrics(run_dir: str | Path, last_step: int) -> int:

@@ -8,7 +8,8 @@ Example:
           --config configs/tool_n1_qwen2.5_7b.yaml --data runs/data
 
 Any key of the recipe can be overridden (see `tooln1.train.config`); `--resume` continues from the run folder's
-latest checkpoint with the same data order; `--overwrite` replaces an existing run folder.
+newest *complete* checkpoint with the same data order (a checkpoint a kill left half-written is named, skipped and
+removed; with none complete the run starts again from step 0); `--overwrite` replaces an existing run folder.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             description=f"{text}. Extra --key value pairs override the recipe (dotted keys reach into mappings).",
         )
         m.add_argument("--config", help="YAML recipe (configs/*.yaml)")
-        m.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in output_dir")
+        m.add_argument("--resume", action="store_true",
+                       help="continue from the newest complete checkpoint in output_dir (incomplete ones, left by "
+                       "a kill during a save, are reported and skipped)")  # fmt: skip
         m.add_argument("--overwrite", action="store_true", help="replace an existing run in output_dir")
         m.set_defaults(func=run)
 

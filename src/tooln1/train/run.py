@@ -49,9 +49,11 @@ def load_policy(cfg: TrainConfig) -> tuple[Any, Any, str]:
 
     from tooln1.model import load_model_and_tokenizer, resolve_model
 
-    ref = resolve_model(cfg.model)
+    # TRL's own `trust_remote_code` field (False by default) is the one opt-in: it also governs TRL's own loads.
+    trust = bool(cfg.trainer.get("trust_remote_code", False))
+    ref = resolve_model(cfg.model, trust)
     dtype = "auto" if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
-    model, tokenizer = load_model_and_tokenizer(ref, dtype=dtype)
+    model, tokenizer = load_model_and_tokenizer(ref, dtype=dtype, trust_remote_code=trust)
     if cfg.stop_tokens:
         eos = model.generation_config.eos_token_id
         eos = [] if eos is None else [eos] if isinstance(eos, int) else list(eos)
@@ -79,23 +81,33 @@ def lora_config(cfg: TrainConfig) -> Any:
 
 
 def _prepare_run_dir(cfg: TrainConfig, resume: bool, overwrite: bool) -> str | None:
-    """Create the run folder; on resume return the latest checkpoint and drop metrics logged after it."""
+    """Create the run folder; on resume return the newest complete checkpoint and drop metrics logged after it."""
     from transformers.trainer_utils import get_last_checkpoint
 
     from tooln1.train.callbacks import METRICS_FILE, truncate_metrics
+    from tooln1.train.checkpoints import checkpoints, latest_complete
 
     run = Path(cfg.output_dir)
     if resume:
-        last = get_last_checkpoint(str(run)) if run.is_dir() else None
-        if last is None:
-            raise UserError(f"--resume: no checkpoint-N folder in {run}")
+        started = run.is_dir() and ((run / CONFIG_FILE).is_file() or (run / METRICS_FILE).exists() or checkpoints(run))
+        if not started:
+            raise UserError(f"--resume: no checkpoint-N folder and no run in {run}")
+        last, skipped = latest_complete(run, needs_training_state=not cfg.trainer.get("save_only_model"))
+        for name, why in skipped:
+            # An incomplete checkpoint cannot be resumed from; the step is trained and saved again.
+            logger.warning("--resume: skipping %s: %s; removing it", name, why)
+            shutil.rmtree(run / name)
         saved = run / CONFIG_FILE
         if saved.is_file() and saved.read_text(encoding="utf-8") != cfg.to_yaml():
             logger.warning("the resolved config differs from the one saved in %s; resuming with the new one", saved)
-        step = json.loads((Path(last) / "trainer_state.json").read_text())["global_step"]
+        if last is None:  # killed before the first checkpoint was complete
+            truncate_metrics(run, 0)
+            logger.warning("--resume: no complete checkpoint in %s; starting again from step 0", run)
+            return None
+        step = json.loads((last / "trainer_state.json").read_text())["global_step"]
         kept = truncate_metrics(run, step)
         logger.info("resuming from %s (step %d; %d metric lines kept)", last, step, kept)
-        return last
+        return str(last)
     if run.is_dir() and ((run / METRICS_FILE).exists() or get_last_checkpoint(str(run))):
         if not overwrite:
             raise UserError(f"{run} already holds a run; pass --resume to continue it or --overwrite to replace it")
