@@ -216,7 +216,8 @@ def test_unsafe_names_never_reach_acebench_decoder(cases, acebench_root: str, tm
 
 def test_multi_turn_accuracy_counts_whole_dialogues(cases, acebench_root: str) -> None:
     """normal_multi_turn: ACEBench scores a dialogue right only when every step is (its "end accuracy")."""
-    mine = [c for c in cases if c.id.startswith(("normal_multi_turn_user_adjust_0_", "normal_multi_turn_user_adjust_1_"))]
+    prefixes = ("normal_multi_turn_user_adjust_0_", "normal_multi_turn_user_adjust_1_")
+    mine = [c for c in cases if c.id.startswith(prefixes)]
     assert [c.id[-3:] for c in mine] == ["0_0", "0_1", "1_0", "1_1"]
     rows = [{"id": c.id, "completion": acebench.oracle_completion(c)} for c in mine]
     rows[1]["completion"] = "<think>x</think><tool_call>[]</tool_call>"  # one wrong step in dialogue 0

@@ -26,7 +26,7 @@ def test_acebench_limit_1_every_category_tiny_model(tmp_path: Path, tiny_model_d
             "--max-new-tokens", "4", "--out", str(out)]  # fmt: skip
     assert main(argv) == 0
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert [r["category"] for r in rows] == list(acebench.CATEGORIES)
+    assert sorted(r["category"] for r in rows) == sorted(acebench.CATEGORIES)  # in the order they finished
     cases = {c.id: c for c in acebench.load_cases(acebench_root, ["all"], 1)}
     for row in rows:
         verdict = acebench.score(cases[row["id"]], row["completion"], acebench_root)
@@ -55,7 +55,8 @@ def test_apibank_protocols_select_their_items(shared_data: Path) -> None:
     assert all(c.item.id.startswith("L1-") for c in paper)
     assert [sum(m["role"] == "user" for m in c.item.sample.messages) for c in paper] == [1] * 61
     # L1-001's history has five user turns (kept by the full protocol only)
-    assert [c.item.id for c in paper[:3]] == ["L1-003", "L1-005", "L1-020"] and "L1-001" not in {c.item.id for c in paper}
+    assert [c.item.id for c in paper[:3]] == ["L1-003", "L1-005", "L1-020"]
+    assert "L1-001" not in {c.item.id for c in paper}
 
 
 def test_apibank_paper_protocol_run_tiny_model(tmp_path: Path, tiny_model_dir: Path, shared_data: Path) -> None:

@@ -86,9 +86,9 @@ def test_main_table_joins_benchmarks_of_one_model_with_their_protocol_and_date()
     from tooln1.eval.report import acebench_aggregates, main_table
 
     common = {"model": "m", "backend": "hf", "date": "2026-01-02"}
-    ace = {c: 50.0 for c in ("normal_atom_bool", "normal_atom_enum", "normal_atom_number", "normal_atom_list",
-                             "normal_atom_object_deep", "normal_atom_object_short",
-                             "normal_single_turn_single_function", "normal_single_turn_parallel_function")}  # fmt: skip
+    from tooln1.eval.report import ACE_ATOM, ACE_SINGLE_TURN
+
+    ace = {c: 50.0 for c in ACE_ATOM + ACE_SINGLE_TURN}
     summaries = [
         {**common, "benchmark": "bfcl", "limit": 4, "categories": _table(TOOL_N1_7B),
          "aggregates": bfcl_aggregates(_table(TOOL_N1_7B))},

@@ -20,8 +20,8 @@ from tooln1.train.data import build_dataset, load_prompt_template
 from tooln1.types import Sample
 
 REPO = Path(__file__).resolve().parents[2]
-TOOL = {"name": "get_weather", "description": "Weather of a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}  # fmt: skip
+CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+TOOL = {"name": "get_weather", "description": "Weather of a city", "parameters": CITY}
 SAMPLE = Sample("s0", "xlam", [TOOL], [{"role": "user", "content": "What is the weather in Paris?"}], [])
 
 EXPECTED = (

@@ -160,7 +160,8 @@ def validate_categories(names: Iterable[str]) -> list[str]:
         if name in LEFT_OUT:
             raise UserError(f"{name} needs ACEBench's agent simulator and is not supported")
         if name not in CATEGORIES and name not in groups:
-            raise UserError(f"unknown ACEBench category {name!r}; valid: all, normal, special, {', '.join(CATEGORIES)}")
+            valid = ", ".join(("all", "normal", "special", *CATEGORIES))
+            raise UserError(f"unknown ACEBench category {name!r}; valid: {valid}")
         out.extend(c for c in groups.get(name, (name,)) if c not in out)
     return out
 
@@ -224,7 +225,8 @@ def calls_to_acebench(calls: list[dict[str, Any]]) -> str:
             raise ValueError(f"function name {name!r} is not a (dotted) identifier")
         if not isinstance(args, dict):
             raise ValueError("arguments are not an object")
-        bad = [k for k in args if not (isinstance(k, str) and k.isidentifier() and k.isascii()) or keyword.iskeyword(k)]
+        bad = [k for k in args if not (isinstance(k, str) and k.isidentifier() and k.isascii())
+               or keyword.iskeyword(k)]  # fmt: skip
         if bad:
             raise ValueError(f"parameter name {bad[0]!r} is not an identifier")
         out.append(f"{name}({', '.join(f'{k}={v!r}' for k, v in args.items())})")

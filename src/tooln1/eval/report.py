@@ -120,8 +120,8 @@ def acebench_aggregates(accuracy: dict[str, float]) -> dict[str, float | None]:
     """
     out: dict[str, float | None] = {}
     for _, key, cats in ACE_ROWS:
-        values = [accuracy.get(c) for c in cats]
-        out[key] = None if any(v is None for v in values) else round(sum(values) / len(values), 2)  # type: ignore[arg-type,misc]
+        values = [accuracy[c] for c in cats if c in accuracy]
+        out[key] = round(sum(values) / len(values), 2) if len(values) == len(cats) else None
     return out
 
 
@@ -207,9 +207,10 @@ def main_table(summaries: Sequence[dict[str, Any]]) -> list[str]:
         if s["benchmark"] in MAIN_BENCHMARKS:
             groups.setdefault((s["model"], s["backend"]), {})[s["benchmark"]] = s
     for (model, backend), runs in groups.items():
-        agg = runs.get("bfcl", {}).get("aggregates", {})
-        values = [agg.get("non_live"), agg.get("live"), agg.get("overall"), runs.get("apibank-paper", {}).get("accuracy"),
-                  runs.get("acebench", {}).get("aggregates", {}).get("normal_paper")]  # fmt: skip
+        bfcl = runs.get("bfcl", {}).get("aggregates", {})
+        api, ace = runs.get("apibank-paper", {}), runs.get("acebench", {}).get("aggregates", {})
+        values = [bfcl.get("non_live"), bfcl.get("live"), bfcl.get("overall"), api.get("accuracy"),
+                  ace.get("normal_paper")]  # fmt: skip
         how = "; ".join(_scope(r) for r in runs.values())
         out.append(f"| **{model} ({backend})** | " + " | ".join(_fmt(v) for v in values) + f" | {how} |")
     return out
@@ -232,7 +233,8 @@ def comparison_markdown(summaries: Sequence[dict[str, Any]]) -> str:
             out.append(f"| {label(s)} | {values} |")
     out += ["", "## API-Bank (paper Fig. 3 beside our runs; accuracy %)", "",
             "| model | protocol | items | accuracy | n |", "|---|---|---|---:|---:|"]  # fmt: skip
-    out += [f"| {name} (paper) | paper | Call mode, no multi-turn | {v:.2f} | – |" for name, v in PAPER_APIBANK.items()]
+    out += [f"| {name} (paper) | paper | Call mode, no multi-turn | {v:.2f} | – |"
+            for name, v in PAPER_APIBANK.items()]  # fmt: skip
     for s in (s for s in summaries if s["benchmark"].startswith("apibank")):
         paper = s["benchmark"] == "apibank-paper"
         items = "level-1, single-turn" if paper else s["benchmark"].removeprefix("apibank-")
@@ -243,7 +245,8 @@ def comparison_markdown(summaries: Sequence[dict[str, Any]]) -> str:
                 "| model | " + " | ".join(name for name, _, _ in ACE_ROWS) + " |", "|---|" + "---:|" * len(ACE_ROWS)]
         out += [f"| {name} (paper) | {v:.2f} |" + " – |" * (len(ACE_ROWS) - 1) for name, v in PAPER_ACEBENCH.items()]
         for s in ace:
-            out.append(f"| **{label(s)}** | " + " | ".join(_fmt(s["aggregates"].get(k)) for _, k, _ in ACE_ROWS) + " |")
+            values = " | ".join(_fmt(s["aggregates"].get(k)) for _, k, _ in ACE_ROWS)
+            out.append(f"| **{label(s)}** | {values} |")
     held = [s for s in summaries if s["benchmark"] == "heldout"]
     if held:
         out += ["", "## Held-out split (binary reward; not in the paper)", "",
