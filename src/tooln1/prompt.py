@@ -4,7 +4,9 @@ Structure (method §2.1): a preamble, then a `# Tool` block whose `<tools>` sect
 `json.dumps({"type": "function", "function": tool})` with Python's default separators and ASCII escaping, then
 the instructions: reason inside `<think>`, then emit ONE JSON list of `{"name", "arguments"}` inside
 `<tool_call>`, with a one-line example. The sentences are our own; the wording is not part of the method, and
-`PromptTemplate.from_file` lets anyone run with the paper's exact text.
+`PromptTemplate.from_file` lets anyone run with the paper's exact text, which ships as
+`configs/prompts/tool_n1_paper.yaml` (used by the paper recipe `configs/tool_n1_qwen2.5_7b.yaml`; `--prompt-file`
+of `tooln1 eval`, `tooln1 serve` and `tooln1 data build`).
 
 Example:
     >>> tools = [{"name": "get_weather", "parameters": {"city": {"type": "str"}}}]
@@ -43,6 +45,8 @@ import yaml
 from tooln1.errors import UserError
 from tooln1.types import Sample, ToolCall
 
+# DEVIATION from the paper, on purpose: our own wording is the default everywhere (demo, tests, serve); the paper's
+# verbatim text (configs/prompts/tool_n1_paper.yaml) has typos and says "Here is a list of functions" twice.
 DEFAULT_PREAMBLE = (
     "You are an expert at calling functions. You get a request and a set of functions that may serve it.\n"
     "Decide which function calls, if any, fulfil the request, and give them with exactly the right arguments.\n"

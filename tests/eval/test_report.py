@@ -64,7 +64,43 @@ def test_report_command_puts_paper_rows_beside_measured_runs(tmp_path, capsys):
     paper_row = "| 77.00 | 95.00 | 94.50 | 90.50 | 82.17 | 80.44 | 62.50 | 70.83 | 89.25 | 80.38 | 84.82 |"
     assert f"| Tool-N1-7B (paper) {paper_row}" in text
     assert "| **m-bfcl (hf, 2026-01-02, first 4/category)** | 77.00 |" in text
-    assert "| **m-api (hf, 2026-01-02)** | level-1 | 12.50 | 8 |" in text
+    assert "| **m-api (hf, 2026-01-02)** | full | level-1 | 12.50 | 8 |" in text
     assert "| m-held (hf, 2026-01-02) | 50.00 | 75.00 | 100.00 | 4 |" in text
     assert main(["eval", "report", str(tmp_path)]) == 2
     assert capsys.readouterr().err == f"tooln1: error: no summary.json in {tmp_path} (finish a run there first)\n"
+
+
+def test_acebench_rows_are_unweighted_means_of_categories():
+    from tooln1.eval.report import ACE_ATOM, ACE_SINGLE_TURN, acebench_aggregates
+
+    acc = {c: 80.0 for c in ACE_ATOM} | {"normal_single_turn_single_function": 90.0,
+                                         "normal_single_turn_parallel_function": 70.0}  # fmt: skip
+    agg = acebench_aggregates(acc)
+    assert (agg["atom"], agg["single_turn"], agg["normal_paper"]) == (80.0, 80.0, 80.0)
+    assert agg["multi_turn"] is None and agg["normal_summary"] is None and agg["special_summary"] is None
+    acc["normal_atom_bool"] = 50.0  # one of 8 categories: the paper's Normal moves by 30/8
+    assert acebench_aggregates(acc)["normal_paper"] == 76.25 and len(ACE_ATOM + ACE_SINGLE_TURN) == 8
+
+
+def test_main_table_joins_benchmarks_of_one_model_with_their_protocol_and_date():
+    from tooln1.eval.report import acebench_aggregates, main_table
+
+    common = {"model": "m", "backend": "hf", "date": "2026-01-02"}
+    from tooln1.eval.report import ACE_ATOM, ACE_SINGLE_TURN
+
+    ace = {c: 50.0 for c in ACE_ATOM + ACE_SINGLE_TURN}
+    summaries = [
+        {**common, "benchmark": "bfcl", "limit": 4, "categories": _table(TOOL_N1_7B),
+         "aggregates": bfcl_aggregates(_table(TOOL_N1_7B))},
+        {**common, "benchmark": "apibank-paper", "limit": None, "accuracy": 25.0, "n": 61},
+        {**common, "benchmark": "apibank-level-2", "limit": None, "accuracy": 99.0, "n": 135},  # not the paper row
+        {**common, "benchmark": "acebench", "limit": 4, "acebench": ace, "aggregates": acebench_aggregates(ace)},
+    ]
+    lines = main_table(summaries)
+    assert "| Tool-N1-7B (paper) | 89.25 | 80.38 | 84.82 | 81.28 | 82.34 | paper |" in lines
+    assert "| LLaMA-3.1-Base-8B (as labelled) (paper) | – | – | – | 60.41 | 50.63 | paper |" in lines
+    assert lines[-1] == ("| **m (hf)** | 89.25 | 80.38 | 84.82 | 25.00 | 50.00 | BFCL first 4/category, 2026-01-02; "
+                         "API-Bank paper protocol, 61 items, 2026-01-02; ACEBench first 4/category, 2026-01-02 |")
+    text = comparison_markdown(summaries)
+    assert "| **m (hf, 2026-01-02)** | paper | level-1, single-turn | 25.00 | 61 |" in text
+    assert "| **m (hf, 2026-01-02, first 4/category)** | 50.00 | 50.00 | 50.00 | – | – | – |" in text

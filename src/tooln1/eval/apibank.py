@@ -25,6 +25,13 @@ Protocol (ours; the paper's API-Bank script is not public, method §5.3):
    that reads as a Python list or dict literal (`ast.literal_eval`) is compared as that structure, element-wise
    with the same rules, so `["John", "Jane"]` == `"['John', 'Jane']"`. Names and everything else are exact.
 
+Protocols (`tooln1 eval apibank --protocol`):
+- `paper`: what the paper evaluates (method §5.3): "Call" mode only, i.e. level 1 (the API is described in the
+  prompt; level 2 is "Retrieve+Call" through ToolSearcher), and no multi-turn cases, read here as: the dialogue
+  before the call holds exactly one user turn (earlier API requests answering that same turn are kept). 61 of the
+  399 level-1 items (`paper_protocol`). The paper's own script is not public, so this reading is ours.
+- `full`: every API-call item of one level (399 in level 1, 135 in level 2).
+
 Differences from the original evaluator, which executed both calls in its API sandbox and compared results with
 per-API rules: we compare arguments, which is stricter where those rules were lenient (AddAgenda accepted
 content with word overlap > 0.5; ToolSearcher accepted any keywords that retrieve the same tool, so level-2
@@ -178,6 +185,16 @@ def load_cases(data_dir: str | Path, level: int, limit: int | None = None) -> li
         category = "toolsearcher" if gold.name == "ToolSearcher" else "api_call"
         cases.append(ApiBankCase(EvalItem(sample.id, category, sample), gold, row["file"], int(row["id"])))
     return cases
+
+
+def is_single_turn(case: ApiBankCase) -> bool:
+    """True when the dialogue before the call holds exactly one user turn (the paper excludes multi-turn cases)."""
+    return sum(m["role"] == "user" for m in case.item.sample.messages) == 1
+
+
+def paper_protocol(cases: list[ApiBankCase]) -> list[ApiBankCase]:
+    """The items the paper's protocol keeps: level-1 ("Call" mode) single-turn items, in file order."""
+    return [c for c in cases if c.item.sample.source == "apibank:level-1" and is_single_turn(c)]
 
 
 def normalize(value: Any) -> Any:

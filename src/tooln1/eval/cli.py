@@ -1,10 +1,12 @@
-"""`tooln1 eval`: run a model on BFCL, API-Bank or the held-out split, score precomputed BFCL outputs, compare.
+"""`tooln1 eval`: run a model on BFCL, API-Bank, ACEBench or the held-out split; score BFCL outputs; compare.
 
 Examples:
     $ tooln1 eval bfcl --model bundled --backend hf --limit 4 --max-new-tokens 128
     $ tooln1 eval bfcl --backend openai --base-url http://127.0.0.1:8000/v1 --model my-model --tokenizer ./ckpt
     $ tooln1 eval bfcl-score --outputs outputs.jsonl --out runs/score
     $ tooln1 eval apibank --data-dir ../shared/data/api-bank --level 1 --model runs/grpo/final
+    $ tooln1 eval apibank --data-dir ../shared/data/api-bank --protocol paper --model runs/grpo/final
+    $ tooln1 eval acebench --acebench-root ../shared/acebench --model bundled --limit 4
     $ tooln1 eval heldout --data data/ --model runs/grpo/final
     $ tooln1 eval report runs/eval/*/* --out docs/results.md
 
@@ -89,11 +91,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--out", required=True, help="directory for results.jsonl and summary.json")
     s.set_defaults(func=_run_bfcl_score)
 
-    a = esub.add_parser("apibank", help="API-Bank level 1 or 2 API-call items")
+    a = esub.add_parser("apibank", help="API-Bank API-call items: the paper's protocol or a whole level")
     a.add_argument("--data-dir", required=True, help="folder with level-N-api.json (or the api-bank folder)")
-    a.add_argument("--level", type=int, choices=(1, 2), required=True)
+    a.add_argument("--protocol", choices=("paper", "full"), default="full",
+                   help="paper: level 1 (Call), single-turn items only; full: every item of --level (default)")
+    a.add_argument("--level", type=int, choices=(1, 2), help="full protocol: the level to run (required there)")
     _add_backend_args(a)
     a.set_defaults(func=_run_apibank)
+
+    c = esub.add_parser("acebench", help="ACEBench normal and special categories, scored by ACEBench's own evaluator")
+    c.add_argument("--acebench-root", required=True, help="an ACEBench checkout (clone of ACEBench/ACEBench)")
+    c.add_argument("--categories", nargs="+", default=["all"], metavar="CAT",
+                   help="categories (space- or comma-separated), 'normal', 'special' or 'all' (default)")
+    _add_backend_args(c)
+    c.set_defaults(func=_run_acebench)
 
     h = esub.add_parser("heldout", help="the test split of `tooln1 data` (DIR/test.jsonl), binary reward")
     h.add_argument("--data", required=True, help="data directory holding test.jsonl")
@@ -217,14 +228,38 @@ def _run_apibank(args: argparse.Namespace) -> int:
     from tooln1.eval import apibank
     from tooln1.eval.runner import run_items
 
-    cases = apibank.load_cases(args.data_dir, args.level, args.limit)
+    if args.protocol == "paper":
+        if args.level not in (None, 1):
+            raise UserError("--protocol paper runs level 1 only (Call mode); drop --level or use --protocol full")
+        cases = apibank.paper_protocol(apibank.load_cases(args.data_dir, 1))[: args.limit]
+        benchmark = "apibank-paper"
+    elif args.level is None:
+        raise UserError("--protocol full needs --level 1 or 2")
+    else:
+        cases = apibank.load_cases(args.data_dir, args.level, args.limit)
+        benchmark = f"apibank-level-{args.level}"
     by_id = {c.item.id: c for c in cases}
-    benchmark = f"apibank-level-{args.level}"
     config = _run_config(args, benchmark)
     out = _out_dir(args, benchmark)
     rows = run_items([c.item for c in cases], _backend_factory(args), out,
                      lambda item, text: apibank.score(by_id[item.id], text), config)  # fmt: skip
-    return _finish(out, config, rows, args.limit)
+    return _finish(out, config, rows, args.limit, {"protocol": args.protocol})
+
+
+def _run_acebench(args: argparse.Namespace) -> int:
+    from tooln1.eval import acebench
+    from tooln1.eval.report import acebench_aggregates
+    from tooln1.eval.runner import run_items
+
+    names = [n for arg in args.categories for n in arg.split(",") if n]
+    cases = acebench.load_cases(args.acebench_root, acebench.validate_categories(names), args.limit)
+    by_id = {c.id: c for c in cases}
+    config = _run_config(args, "acebench")
+    out = _out_dir(args, "acebench")
+    rows = run_items([c.item for c in cases], _backend_factory(args), out,
+                     lambda item, text: acebench.score(by_id[item.id], text, args.acebench_root), config)  # fmt: skip
+    official = acebench.category_accuracy(args.acebench_root, cases, rows)
+    return _finish(out, config, rows, args.limit, {"acebench": official, "aggregates": acebench_aggregates(official)})
 
 
 def _run_heldout(args: argparse.Namespace) -> int:

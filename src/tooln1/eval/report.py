@@ -1,4 +1,4 @@
-"""Reports: per-category tables (markdown and JSON), the paper's BFCL aggregates, and the comparison document.
+"""Reports: per-category tables (markdown and JSON), the paper's aggregates, and the comparison document.
 
 BFCL aggregates, as the paper computes its Table 2 columns (method §5.2):
 - Simple = unweighted mean of simple_python, simple_java, simple_javascript (the BFCL v3/v4 convention; whether the
@@ -53,6 +53,24 @@ PAPER_APIBANK = {
     "LLaMA-3.1-Base-8B (as labelled)": 60.41, "GPT-4o-mini": 73.10, "GPT-4o": 77.16,
     "Tool-N1-7B": 81.28, "Tool-N1-14B": 82.19,
 }  # fmt: skip
+# Paper Fig. 3 ACEBench "Normal" accuracy % (method §6.2), over the Atom and Single-turn sub-categories (§5.3).
+PAPER_ACEBENCH = {
+    "LLaMA-3.1-Base-8B (as labelled)": 50.63, "GPT-4o-mini": 81.63, "GPT-4o": 87.00,
+    "Tool-N1-7B": 82.34, "Tool-N1-14B": 86.00,
+}  # fmt: skip
+# ACEBench's summary rows (its evaluation_helper.generate_result_csv): unweighted means of category accuracies.
+ACE_ATOM = ("normal_atom_bool", "normal_atom_enum", "normal_atom_number", "normal_atom_list",
+            "normal_atom_object_deep", "normal_atom_object_short")  # fmt: skip
+ACE_SINGLE_TURN = ("normal_single_turn_single_function", "normal_single_turn_parallel_function")
+ACE_MULTI_TURN = ("normal_multi_turn_user_switch", "normal_multi_turn_user_adjust")
+ACE_NORMAL = ACE_SINGLE_TURN + ACE_MULTI_TURN + ("normal_similar_api", "normal_preference") + ACE_ATOM
+ACE_SPECIAL = ("special_incomplete", "special_error_param", "special_irrelevant")
+ACE_ROWS = (
+    ("Normal (paper: Atom + Single-turn)", "normal_paper", ACE_ATOM + ACE_SINGLE_TURN),
+    ("atom", "atom", ACE_ATOM), ("single_turn", "single_turn", ACE_SINGLE_TURN),
+    ("multi_turn", "multi_turn", ACE_MULTI_TURN), ("normal_summary", "normal_summary", ACE_NORMAL),
+    ("special_summary", "special_summary", ACE_SPECIAL),
+)  # fmt: skip
 SIMPLE = ("simple_python", "simple_java", "simple_javascript")
 LIVE_AST = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple")
 RELEVANCE = ("irrelevance", "live_irrelevance", "live_relevance")
@@ -93,6 +111,20 @@ def bfcl_aggregates(table: dict[str, dict[str, Any]]) -> dict[str, float | None]
     return {k: None if v is None else round(v, 2) for k, v in values.items()}
 
 
+def acebench_aggregates(accuracy: dict[str, float]) -> dict[str, float | None]:
+    """ACEBench's summary rows and the paper's Normal (unweighted means, ACE_ROWS); None where a category is missing.
+
+    The paper's "Normal" is read as the unweighted mean of the 8 Atom and Single-turn categories, ACEBench's own
+    way of averaging (the paper does not say how it averaged). ACEBench's overall "Summary" also needs the agent
+    categories, which are not run, so it is not given.
+    """
+    out: dict[str, float | None] = {}
+    for _, key, cats in ACE_ROWS:
+        values = [accuracy[c] for c in cats if c in accuracy]
+        out[key] = round(sum(values) / len(values), 2) if len(values) == len(cats) else None
+    return out
+
+
 def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
@@ -106,7 +138,8 @@ def table_markdown(table: dict[str, dict[str, Any]]) -> str:
 def label(summary: dict[str, Any]) -> str:
     """How a measured row is labelled: model, backend, date, and the per-category limit if any."""
     limit = summary.get("limit")
-    scope = "" if not limit else f", first {limit}/category" if summary["benchmark"] == "bfcl" else f", first {limit}"
+    per_category = summary["benchmark"] in ("bfcl", "acebench")
+    scope = "" if not limit else f", first {limit}/category" if per_category else f", first {limit}"
     return f"{summary['model']} ({summary['backend']}, {summary['date']}{scope})"
 
 
@@ -125,6 +158,12 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         values = " | ".join(_fmt(v) for v in table2_values(summary))
         parts += ["", "Paper aggregates (method §5.2):", "", f"| {header} |", "|" + "---:|" * len(TABLE2_COLUMNS),
                   f"| {values} |"]  # fmt: skip
+    if summary["benchmark"] == "acebench":
+        parts += ["", "ACEBench's own accuracy per category (multi-turn: whole dialogues right, its end accuracy):",
+                  "", "| category | accuracy % |", "|---|---:|"]  # fmt: skip
+        parts += [f"| {cat} | {_fmt(v)} |" for cat, v in summary["acebench"].items()]
+        parts += ["", "Summary rows (unweighted means of categories):", "", "| row | accuracy % |", "|---|---:|"]
+        parts += [f"| {name} | {_fmt(summary['aggregates'].get(key))} |" for name, key, _ in ACE_ROWS]
     extra = {k: v for k, v in summary.get("rates", {}).items() if v}
     if extra:
         parts += ["", "Rates (%): " + ", ".join(f"{k} {v:.2f}" for k, v in extra.items())]
@@ -141,9 +180,46 @@ def write_summary(out_dir: Path, summary: dict[str, Any]) -> str:
     return text
 
 
+MAIN_BENCHMARKS = {"bfcl": "BFCL", "apibank-paper": "API-Bank", "acebench": "ACEBench"}
+
+
+def _scope(summary: dict[str, Any]) -> str:
+    """How one run of the main table was measured: protocol or item scope, and date."""
+    if summary["benchmark"] == "apibank-paper":
+        what = f"paper protocol, {summary['n']} items"
+    elif summary.get("limit"):
+        what = f"first {summary['limit']}/category"
+    else:
+        what = "all items"
+    return f"{MAIN_BENCHMARKS[summary['benchmark']]} {what}, {summary['date']}"
+
+
+def main_table(summaries: Sequence[dict[str, Any]]) -> list[str]:
+    """The paper's headline numbers (Table 2 aggregates, Fig. 3) and ours, one row per model and backend."""
+    out = ["| model | BFCL Non-live | BFCL Live | BFCL Overall | API-Bank | ACEBench Normal | measured as |",
+           "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+    for name in dict.fromkeys([*PAPER_TABLE2, *PAPER_APIBANK, *PAPER_ACEBENCH]):
+        bfcl = PAPER_TABLE2.get(name, (None,) * len(TABLE2_COLUMNS))[-3:]
+        values = [*bfcl, PAPER_APIBANK.get(name), PAPER_ACEBENCH.get(name)]
+        out.append(f"| {name} (paper) | " + " | ".join(_fmt(v) for v in values) + " | paper |")
+    groups: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for s in summaries:
+        if s["benchmark"] in MAIN_BENCHMARKS:
+            groups.setdefault((s["model"], s["backend"]), {})[s["benchmark"]] = s
+    for (model, backend), runs in groups.items():
+        bfcl = runs.get("bfcl", {}).get("aggregates", {})
+        api, ace = runs.get("apibank-paper", {}), runs.get("acebench", {}).get("aggregates", {})
+        values = [bfcl.get("non_live"), bfcl.get("live"), bfcl.get("overall"), api.get("accuracy"),
+                  ace.get("normal_paper")]  # fmt: skip
+        how = "; ".join(_scope(r) for r in runs.values())
+        out.append(f"| **{model} ({backend})** | " + " | ".join(_fmt(v) for v in values) + f" | {how} |")
+    return out
+
+
 def comparison_markdown(summaries: Sequence[dict[str, Any]]) -> str:
-    """Paper numbers beside every measured run: BFCL Table 2, BFCL relevance, API-Bank, held-out."""
-    out = ["## BFCL (paper Table 2 beside our runs; accuracy %)", ""]
+    """Paper numbers beside every measured run: the main table, then BFCL, API-Bank, ACEBench, held-out in detail."""
+    out = ["## Main table (paper Table 2 and Fig. 3 beside our runs; accuracy %)", "", *main_table(summaries), ""]
+    out += ["## BFCL (paper Table 2 beside our runs; accuracy %)", ""]
     out += ["| model | " + " | ".join(n for n, _ in TABLE2_COLUMNS) + " |", "|---|" + "---:|" * len(TABLE2_COLUMNS)]
     out += [f"| {name} (paper) | " + " | ".join(_fmt(v) for v in vals) + " |" for name, vals in PAPER_TABLE2.items()]
     bfcl = [s for s in summaries if s["benchmark"] == "bfcl"]
@@ -155,12 +231,22 @@ def comparison_markdown(summaries: Sequence[dict[str, Any]]) -> str:
             cats = s["categories"]
             values = " | ".join(_fmt(cats.get(c, {}).get("accuracy")) for c in RELEVANCE)
             out.append(f"| {label(s)} | {values} |")
-    out += ["", "## API-Bank (paper Fig. 3 beside our runs; accuracy %)", "", "| model | level | accuracy | n |",
-            "|---|---|---:|---:|"]  # fmt: skip
-    out += [f"| {name} (paper) | not stated | {v:.2f} | – |" for name, v in PAPER_APIBANK.items()]
+    out += ["", "## API-Bank (paper Fig. 3 beside our runs; accuracy %)", "",
+            "| model | protocol | items | accuracy | n |", "|---|---|---|---:|---:|"]  # fmt: skip
+    out += [f"| {name} (paper) | paper | Call mode, no multi-turn | {v:.2f} | – |"
+            for name, v in PAPER_APIBANK.items()]  # fmt: skip
     for s in (s for s in summaries if s["benchmark"].startswith("apibank")):
-        level = s["benchmark"].removeprefix("apibank-")
-        out.append(f"| **{label(s)}** | {level} | {_fmt(s['accuracy'])} | {s['n']} |")
+        paper = s["benchmark"] == "apibank-paper"
+        items = "level-1, single-turn" if paper else s["benchmark"].removeprefix("apibank-")
+        out.append(f"| **{label(s)}** | {'paper' if paper else 'full'} | {items} | {_fmt(s['accuracy'])} | {s['n']} |")
+    ace = [s for s in summaries if s["benchmark"] == "acebench"]
+    if ace:
+        out += ["", "## ACEBench (ACEBench's own evaluator; accuracy %)", "",
+                "| model | " + " | ".join(name for name, _, _ in ACE_ROWS) + " |", "|---|" + "---:|" * len(ACE_ROWS)]
+        out += [f"| {name} (paper) | {v:.2f} |" + " – |" * (len(ACE_ROWS) - 1) for name, v in PAPER_ACEBENCH.items()]
+        for s in ace:
+            values = " | ".join(_fmt(s["aggregates"].get(k)) for _, k, _ in ACE_ROWS)
+            out.append(f"| **{label(s)}** | {values} |")
     held = [s for s in summaries if s["benchmark"] == "heldout"]
     if held:
         out += ["", "## Held-out split (binary reward; not in the paper)", "",
