@@ -102,6 +102,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _add_backend_args(h)
     h.set_defaults(func=_run_heldout)
 
+    m = esub.add_parser("multi-turn", help="held-out multi-step synthetic tasks (DIR/test.jsonl of "
+                        "`tooln1 data synth --multi-turn`), executed tools, outcome reward")  # fmt: skip
+    m.add_argument("--data", required=True, help="data directory holding test.jsonl (or a tasks .jsonl file)")
+    m.add_argument("--max-steps", type=_positive, default=20, help="executed steps per user turn (default: 20)")
+    _add_backend_args(m)
+    m.set_defaults(func=_run_multi_turn)
+
     r = esub.add_parser("report", help="paper tables beside the summaries of finished runs (markdown)")
     r.add_argument("runs", nargs="+", help="run directories holding summary.json")
     r.add_argument("--out", help="write the markdown here (default: stdout)")
@@ -257,6 +264,22 @@ def _run_heldout(args: argparse.Namespace) -> int:
     rewards = heldout.summarize_rewards([r["completion"] for r in rows], [it.sample.gold for it in items])
     rates = {k: v for k, v in rewards.items() if k not in ("n", "accuracy")}
     return _finish(out, config, rows, args.limit, {"rates": rates})
+
+
+def _run_multi_turn(args: argparse.Namespace) -> int:
+    from tooln1.eval import synth_multiturn
+    from tooln1.eval.multiturn import run_episodes
+
+    episodes = synth_multiturn.load_episodes(args.data, args.limit)
+    config = {**_run_config(args, "multi-turn"), "max_steps": args.max_steps}
+    out = _out_dir(args, "multi-turn")
+    rows = run_episodes(episodes, _backend_factory(args), out, config, args.max_steps, args.batch_size)
+    keys = ("steps", "executed_calls", "refused_calls", "tool_errors")
+    reasons: dict[str, int] = {}
+    for r in rows:
+        reasons[r["error"] or "ok"] = reasons.get(r["error"] or "ok", 0) + 1
+    extra = {"multi_turn_counts": {k: sum(r[k] for r in rows) for k in keys}, "reasons": reasons}
+    return _finish(out, config, rows, args.limit, extra)
 
 
 def _run_report(args: argparse.Namespace) -> int:
