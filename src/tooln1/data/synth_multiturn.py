@@ -189,8 +189,11 @@ def step_samples(task: MultiTurnTask) -> list[Sample]:
         history += turn
         for k, call in enumerate([*calls, None]):
             gold = [] if call is None else [ToolCall(call["name"], call["arguments"])]
-            out.append(Sample(f"{task.id}-t{t}s{k}", "synth-mt", tools, list(history), gold, dialog=task.id))
+            # The same short reasoning as the history shows, so an SFT warm-up's target reads like its context.
+            reason = "The task is done, so I make no call." if call is None else f"I call {call['name']}."
+            out.append(Sample(f"{task.id}-t{t}s{k}", "synth-mt", tools, list(history), gold, dialog=task.id,
+                              reasoning=reason))  # fmt: skip
             if call is not None:
-                history += [{"role": "assistant", "content": f"<think>I call {call['name']}.</think>",
-                             "tool_calls": [call]}, {"role": "tool", "content": next(results)}]  # fmt: skip
+                history += [{"role": "assistant", "content": f"<think>{reason}</think>", "tool_calls": [call]},
+                            {"role": "tool", "content": next(results)}]
     return out
