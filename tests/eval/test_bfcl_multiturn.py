@@ -112,7 +112,7 @@ def test_smuggled_code_is_refused_and_nothing_outside_the_environment_changes(tm
     assert [e.split("(")[0] for e in first["executed"]] == ["cd", "mkdir", "echo"]
     assert all(r.startswith("Error during execution: call refused before execution (call:")
                for r in first["results"][:5])  # fmt: skip
-    assert not rows[0]["correct"] and rows[0]["error"].startswith("multi_turn:")
+    assert not rows[0]["correct"] and rows[0]["error"].startswith("multi_turn:") and rows[0]["tool_errors"] >= 5
     # The environment itself holds the strings as plain names: the file system gained a folder named by the text.
     env = episodes[0].make_env()
     env.execute([{"name": "cd", "arguments": {"folder": "document"}}])

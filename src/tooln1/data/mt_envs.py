@@ -41,7 +41,7 @@ def _tool(fn: Callable[..., Any]) -> Callable[..., str]:
     def wrapper(self: ToolEnv, **kwargs: Any) -> str:
         try:
             result = json.dumps(fn(self, **kwargs))
-        except ValueError as e:
+        except (ValueError, TypeError) as e:  # a bad request, or arguments the tool does not take
             self._log.append({"name": fn.__name__, "arguments": kwargs, "error": str(e)})
             raise
         self._log.append({"name": fn.__name__, "arguments": kwargs, "result": result})

@@ -143,8 +143,21 @@ def summary_counts(turns: list[list[dict[str, Any]]]) -> dict[str, int]:
         "steps": len(steps),
         "executed_calls": sum(len(s["executed"]) for s in steps),
         "refused_calls": sum(len(s["refused"]) for s in steps),
-        "tool_errors": sum(r.startswith("Error") for s in steps for r in s["results"]),
+        "tool_errors": sum(is_error_result(r) for s in steps for r in s["results"]),
     }
+
+
+def is_error_result(result: str) -> bool:
+    """An executor's error ("Error…") or a JSON object with an "error" key (how BFCL's tools report most failures)."""
+    if result.startswith("Error"):
+        return True
+    if not result.startswith("{"):
+        return False
+    try:
+        value = json.loads(result)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "error" in value
 
 
 def _finish(state: _State) -> dict[str, Any]:
