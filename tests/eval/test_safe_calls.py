@@ -25,8 +25,8 @@ TABLE = [
     ({"name": "sort", "arguments": {}}, "sort()", "ok"),
     ({"name": "echo", "arguments": {"content": "a'b\"c\\", "n": 5, "x": 1.5, "ok": True, "none": None}},
      "echo(content='a\\'b\"c\\\\', n=5, x=1.5, ok=True, none=None)", "ok"),
-    ({"name": "mkdir", "arguments": {"d": [1, {"k": [True, None]}], "e": {}}}, "mkdir(d=[1, {'k': [True, None]}], e={})",
-     "ok"),
+    ({"name": "mkdir", "arguments": {"d": [1, {"k": [True, None]}], "e": {}}},
+     "mkdir(d=[1, {'k': [True, None]}], e={})", "ok"),
     ({"name": "cd", "arguments": {"folder": "x'); __import__('os').system('id'); ('"}},
      "cd(folder=\"x'); __import__('os').system('id'); ('\")", "ok"),  # a string literal, nothing runs
     ({"name": "__import__", "arguments": {"name": "os"}}, None, "call:unknown_function"),

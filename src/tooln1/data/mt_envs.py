@@ -189,7 +189,8 @@ class FilesEnv(ToolEnv):
         if path != "/" and files.get(path, "") is not None:
             raise ValueError(f"no folder {path!r}")
         prefix = path.rstrip("/") + "/"
-        return {"entries": sorted(p[len(prefix):] for p in files if p.startswith(prefix) and "/" not in p[len(prefix):])}
+        inside = [p[len(prefix) :] for p in files if p.startswith(prefix)]
+        return {"entries": sorted(p for p in inside if "/" not in p)}
 
     @_tool
     def make_dir(self, path: str) -> dict:

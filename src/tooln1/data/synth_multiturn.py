@@ -101,8 +101,8 @@ def _todo(rng: random.Random, split: str) -> tuple[dict, str, list[tuple[str, di
 
 def _shop(rng: random.Random, split: str) -> tuple[dict, str, list[tuple[str, dict]]]:
     products = list(PRODUCTS)
-    state = {"stock": {p: rng.randint(3, 9) for p in products}, "prices": {p: rng.randint(1, 40) + 0.5 for p in
-                                                                          products}, "cart": {}, "orders": []}  # fmt: skip
+    stock = {p: rng.randint(3, 9) for p in products}
+    state = {"stock": stock, "prices": {p: rng.randint(1, 40) + 0.5 for p in products}, "cart": {}, "orders": []}
     first = rng.choice(_pool(PRODUCTS, split))
     q1 = rng.randint(1, 3)
     if rng.random() < 0.5:

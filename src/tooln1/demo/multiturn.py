@@ -62,8 +62,9 @@ def report(before: dict[str, Any], after: dict[str, Any], args: argparse.Namespa
                f"{c.get('tool_errors', 0)} |"  # fmt: skip
 
     lines = ["# Multi-turn demo: before and after", "",
-             f"SFT warm-up {args.sft_steps} steps, GRPO {args.grpo_steps} steps (configs/cpu_demo.yaml otherwise).", "",
-             "| evaluation | accuracy % | n | replies | executed calls | tool errors |", "|---|---:|---:|---:|---:|---:|"]
+             f"SFT warm-up {args.sft_steps} steps, GRPO {args.grpo_steps} steps (configs/cpu_demo.yaml otherwise).",
+             "", "| evaluation | accuracy % | n | replies | executed calls | tool errors |",
+             "|---|---:|---:|---:|---:|---:|"]
     for key, label in (("heldout", "held-out multi-step tasks"), ("bfcl", "BFCL multi_turn_base subset")):
         lines += [row(f"{label}, before", before[key]), row(f"{label}, after", after[key])]
     return "\n".join(lines) + "\n"  # fmt: skip

@@ -189,8 +189,8 @@ def call_to_json(text: str, classes: Sequence[str]) -> dict[str, Any]:
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
         raise ValueError(f"not a plain call: {text!r}")
     name = node.func.id
-    owner = next((c for c in classes if hasattr(importlib.import_module(_mt()[1].CLASS_FILE_PATH_MAPPING[c]).__dict__[c],
-                                                name)), None)  # fmt: skip
+    modules = _mt()[1].CLASS_FILE_PATH_MAPPING
+    owner = next((c for c in classes if hasattr(getattr(importlib.import_module(modules[c]), c), name)), None)
     if owner is None:
         raise ValueError(f"{name} is not a method of {classes}")
     args = [ast.literal_eval(a) for a in node.args]

@@ -148,7 +148,7 @@ def summary_counts(turns: list[list[dict[str, Any]]]) -> dict[str, int]:
 
 
 def is_error_result(result: str) -> bool:
-    """An executor's error ("Error…") or a JSON object with an "error" key (how BFCL's tools report most failures)."""
+    """An executor's error ("Error…"), or a JSON object with an "error" key (how BFCL's tools report failures)."""
     if result.startswith("Error"):
         return True
     if not result.startswith("{"):
