@@ -15,6 +15,7 @@ error with exit status 2. `check` exits 1 when some gold fails.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -95,7 +96,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(func=run_build)
 
     s = dsub.add_parser("synth", help="generate synthetic tasks from the built-in catalogue (CPU demo, tests)")
-    s.add_argument("--n", type=_positive, required=True, help="number of samples")
+    s.add_argument("--n", type=_positive, required=True, help="number of samples (with --multi-turn: train tasks)")
+    s.add_argument("--multi-turn", action="store_true", help="executable multi-step tasks in small stateful "
+                   "environments (tooln1.data.synth_multiturn); the test split is --test-fraction x N held-out tasks")
     _output_args(s)
     s.set_defaults(func=run_synth)
 
@@ -143,10 +146,29 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_synth(args: argparse.Namespace) -> int:
+    if args.multi_turn:
+        return _run_synth_multiturn(args)
     template = _template(args)
     options = BuildOptions(seed=args.seed, test_fraction=args.test_fraction, template=template)
     splits, report = build_from_samples("synth", generate(args.n, args.seed), options)
     return _finish(args.out, splits, report, template)
+
+
+def _run_synth_multiturn(args: argparse.Namespace) -> int:
+    from tooln1.data import synth_multiturn as smt
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    n_test = max(1, round(args.n * args.test_fraction))
+    splits = {"train": smt.generate(args.n, args.seed, "train"), "test": smt.generate(n_test, args.seed, "test")}
+    for name, tasks in splits.items():
+        (args.out / f"{name}.jsonl").write_text("".join(json.dumps(t.to_dict()) + "\n" for t in tasks),
+                                                encoding="utf-8")  # fmt: skip
+    steps = [s for t in splits["train"] for s in smt.step_samples(t)]
+    (args.out / "train_steps.jsonl").write_text("".join(s.to_json() + "\n" for s in steps), encoding="utf-8")
+    by_env = {e: sum(t.env == e for t in splits["train"]) for e in smt.MAKERS}
+    sys.stdout.write(f"wrote {args.out}: {len(splits['train'])} train tasks {by_env}, {n_test} held-out test tasks, "
+                     f"{len(steps)} gold steps in train_steps.jsonl\n")
+    return 0
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ Example:
     $ tooln1 demo                      # continues the latest unfinished runs/demo-* run, else starts one
     $ tooln1 demo --new --n-tasks 800  # a fresh run with fewer synthetic tasks
     $ tooln1 demo --smoke --out /tmp/d # tiny model, 1 step: the plumbing in about a minute
+    $ tooln1 demo --multi-turn         # executable multi-step tasks + a BFCL multi-turn subset (demo/multiturn.py)
 
 See `tooln1.demo.pipeline` for the stages, and RUN/report.md for the result.
 """
@@ -27,10 +28,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--heldout", type=int, help="evaluate only the first N held-out tasks (default: all of them)")
     p.add_argument("--no-sft", action="store_true", help="skip the SFT warm-up: pure RL from the base model")
     p.add_argument("--smoke", action="store_true", help="tiny random model, a few tasks, 1 step (CI)")
+    from tooln1.demo.multiturn import add_arguments
+
+    add_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.multi_turn:
+        from tooln1.demo import multiturn
+
+        return multiturn.run(args)
     from tooln1.demo.display import Display
     from tooln1.demo.pipeline import STAGES, Demo, DemoConfig, find_unfinished
 

@@ -2,6 +2,7 @@
 
 Examples:
     $ tooln1 eval bfcl --model bundled --backend hf --limit 4 --max-new-tokens 128
+    $ tooln1 eval bfcl --categories multi_turn_base --limit 5 --model bundled      # executed tools, BFCL checker
     $ tooln1 eval bfcl --backend openai --base-url http://127.0.0.1:8000/v1 --model my-model --tokenizer ./ckpt
     $ tooln1 eval bfcl-score --outputs outputs.jsonl --out runs/score
     $ tooln1 eval apibank --data-dir ../shared/data/api-bank --level 1 --model runs/grpo/final
@@ -80,9 +81,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="evaluate a model: BFCL, API-Bank, held-out split; compare with the paper")
     esub = p.add_subparsers(dest="eval_command", required=True, metavar="BENCHMARK")
 
-    b = esub.add_parser("bfcl", help="BFCL single-turn categories, scored by bfcl-eval's own checker")
+    b = esub.add_parser("bfcl", help="BFCL categories (single- and multi-turn), scored by bfcl-eval's own checker")
     b.add_argument("--categories", nargs="+", default=["all"], metavar="CAT",
-                   help="categories (space- or comma-separated) or 'all' (default)")  # fmt: skip
+                   help="categories (space- or comma-separated), 'all' (default: every single-turn category) or "
+                   "'multi_turn' (its four categories, run with executed tools)")  # fmt: skip
+    b.add_argument("--max-steps", type=_positive, default=20,
+                   help="multi-turn: executed steps per user turn before the episode is ended (BFCL: 20)")
     _add_backend_args(b)
     b.set_defaults(func=_run_bfcl)
 
@@ -110,6 +114,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     h.add_argument("--data", required=True, help="data directory holding test.jsonl")
     _add_backend_args(h)
     h.set_defaults(func=_run_heldout)
+
+    m = esub.add_parser("multi-turn", help="held-out multi-step synthetic tasks (DIR/test.jsonl of "
+                        "`tooln1 data synth --multi-turn`), executed tools, outcome reward")  # fmt: skip
+    m.add_argument("--data", required=True, help="data directory holding test.jsonl (or a tasks .jsonl file)")
+    m.add_argument("--max-steps", type=_positive, default=20, help="executed steps per user turn (default: 20)")
+    _add_backend_args(m)
+    m.set_defaults(func=_run_multi_turn)
 
     r = esub.add_parser("report", help="paper tables beside the summaries of finished runs (markdown)")
     r.add_argument("runs", nargs="+", help="run directories holding summary.json")
@@ -180,17 +191,37 @@ def _out_dir(args: argparse.Namespace, benchmark: str) -> Path:
 
 
 def _run_bfcl(args: argparse.Namespace) -> int:
-    from tooln1.eval import bfcl
+    from tooln1.eval import bfcl, bfcl_multiturn
     from tooln1.eval.runner import run_items
 
     names = [n for arg in args.categories for n in arg.split(",") if n]
-    cases = bfcl.load_cases(bfcl.validate_categories(names), args.limit)
+    multi = bfcl_multiturn.validate_categories([n for n in names if bfcl_multiturn.is_multi_turn(n)])
+    single = [n for n in names if not bfcl_multiturn.is_multi_turn(n)]
+    cases = bfcl.load_cases(bfcl.validate_categories(single), args.limit) if single else []
     by_id = {c.id: c for c in cases}
     config = {**_run_config(args, "bfcl"), "bfcl_eval": bfcl.BFCL_VERSION}
+    if multi:
+        config["max_steps"] = args.max_steps
     out = _out_dir(args, "bfcl")
-    rows = run_items([c.item for c in cases], _backend_factory(args), out,
-                     lambda item, text: bfcl.score(by_id[item.id], text), config)  # fmt: skip
-    return _finish(out, config, rows, args.limit)
+    made: list[Any] = []  # one backend (one model load) for both kinds of categories
+
+    def make_backend() -> Any:
+        if not made:
+            made.append(_backend_factory(args)())
+        return made[0]
+
+    rows = run_items([c.item for c in cases], make_backend, out,
+                     lambda item, text: bfcl.score(by_id[item.id], text), config) if cases else []  # fmt: skip
+    extra = None
+    if multi:
+        from tooln1.eval.multiturn import run_episodes
+
+        episodes = bfcl_multiturn.load_episodes(multi, args.limit)
+        mt_rows = run_episodes(episodes, make_backend, out, config, args.max_steps, args.batch_size)
+        rows = rows + mt_rows
+        keys = ("steps", "executed_calls", "refused_calls", "tool_errors")
+        extra = {"multi_turn_counts": {k: sum(r[k] for r in mt_rows) for k in keys}}
+    return _finish(out, config, rows, args.limit, extra)
 
 
 def _run_bfcl_score(args: argparse.Namespace) -> int:
@@ -273,6 +304,22 @@ def _run_heldout(args: argparse.Namespace) -> int:
     rewards = heldout.summarize_rewards([r["completion"] for r in rows], [it.sample.gold for it in items])
     rates = {k: v for k, v in rewards.items() if k not in ("n", "accuracy")}
     return _finish(out, config, rows, args.limit, {"rates": rates})
+
+
+def _run_multi_turn(args: argparse.Namespace) -> int:
+    from tooln1.eval import synth_multiturn
+    from tooln1.eval.multiturn import run_episodes
+
+    episodes = synth_multiturn.load_episodes(args.data, args.limit)
+    config = {**_run_config(args, "multi-turn"), "max_steps": args.max_steps}
+    out = _out_dir(args, "multi-turn")
+    rows = run_episodes(episodes, _backend_factory(args), out, config, args.max_steps, args.batch_size)
+    keys = ("steps", "executed_calls", "refused_calls", "tool_errors")
+    reasons: dict[str, int] = {}
+    for r in rows:
+        reasons[r["error"] or "ok"] = reasons.get(r["error"] or "ok", 0) + 1
+    extra = {"multi_turn_counts": {k: sum(r[k] for r in rows) for k in keys}, "reasons": reasons}
+    return _finish(out, config, rows, args.limit, extra)
 
 
 def _run_report(args: argparse.Namespace) -> int:

@@ -74,6 +74,10 @@ ACE_ROWS = (
 SIMPLE = ("simple_python", "simple_java", "simple_javascript")
 LIVE_AST = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple")
 RELEVANCE = ("irrelevance", "live_irrelevance", "live_relevance")
+# BFCL multi-turn (not in the paper): its four categories and their unweighted mean, BFCL's own "Multi Turn" column.
+MULTI_TURN_COLUMNS = (("MT base", "multi_turn_base"), ("MT miss func", "multi_turn_miss_func"),
+                      ("MT miss param", "multi_turn_miss_param"), ("MT long ctx", "multi_turn_long_context"),
+                      ("Multi-turn", "multi_turn"))  # fmt: skip
 
 
 def _pct(correct: int, n: int) -> float:
@@ -150,6 +154,27 @@ def table2_values(summary: dict[str, Any]) -> list[float | None]:
     return [merged.get(key) for _, key in TABLE2_COLUMNS]
 
 
+def multi_turn_values(summary: dict[str, Any]) -> list[float | None]:
+    """A BFCL summary in the multi-turn columns (None where not run; the mean only when all four were run)."""
+    table = summary["categories"]
+    values = [table[c]["accuracy"] if c in table else None for _, c in MULTI_TURN_COLUMNS[:-1]]
+    if all(c in table for _, c in MULTI_TURN_COLUMNS[:-1]):
+        mean = sum(100.0 * table[c]["correct"] / table[c]["n"] for _, c in MULTI_TURN_COLUMNS[:-1]) / 4
+        return values + [round(mean, 2)]
+    return values + [None]
+
+
+def _multi_turn_rows(summaries: Sequence[dict[str, Any]]) -> list[str]:
+    """The BFCL multi-turn table of the runs that have any multi-turn category (empty list if none)."""
+    runs = [s for s in summaries if any(v is not None for v in multi_turn_values(s))]
+    if not runs:
+        return []
+    out = ["", "BFCL multi-turn (not in the paper; BFCL's checker, accuracy %):", "",
+           "| model | " + " | ".join(n for n, _ in MULTI_TURN_COLUMNS) + " |",
+           "|---|" + "---:|" * len(MULTI_TURN_COLUMNS)]  # fmt: skip
+    return out + [f"| {label(s)} | " + " | ".join(_fmt(v) for v in multi_turn_values(s)) + " |" for s in runs]
+
+
 def summary_markdown(summary: dict[str, Any]) -> str:
     """The human-readable report of one run (also written as summary.md)."""
     parts = [f"## {summary['benchmark']}: {label(summary)}", "", table_markdown(summary["categories"])]
@@ -158,6 +183,7 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         values = " | ".join(_fmt(v) for v in table2_values(summary))
         parts += ["", "Paper aggregates (method §5.2):", "", f"| {header} |", "|" + "---:|" * len(TABLE2_COLUMNS),
                   f"| {values} |"]  # fmt: skip
+        parts += _multi_turn_rows([summary])
     if summary["benchmark"] == "acebench":
         parts += ["", "ACEBench's own accuracy per category (multi-turn: whole dialogues right, its end accuracy):",
                   "", "| category | accuracy % |", "|---|---:|"]  # fmt: skip
@@ -231,6 +257,7 @@ def comparison_markdown(summaries: Sequence[dict[str, Any]]) -> str:
             cats = s["categories"]
             values = " | ".join(_fmt(cats.get(c, {}).get("accuracy")) for c in RELEVANCE)
             out.append(f"| {label(s)} | {values} |")
+        out += _multi_turn_rows(bfcl)
     out += ["", "## API-Bank (paper Fig. 3 beside our runs; accuracy %)", "",
             "| model | protocol | items | accuracy | n |", "|---|---|---|---:|---:|"]  # fmt: skip
     out += [f"| {name} (paper) | paper | Call mode, no multi-turn | {v:.2f} | – |"

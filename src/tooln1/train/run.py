@@ -141,15 +141,24 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, callb
 
     checkpoint = _prepare_run_dir(cfg, resume, overwrite)
     run = Path(cfg.output_dir)
-    samples = read_samples(cfg.data, cfg.max_samples)  # before the model: bad data fails fast
+    from tooln1.train import multiturn
+
+    multi_turn = cfg.mode == "grpo" and multiturn.is_multi_turn_data(cfg.data)  # executable tasks: TRL's agent loop
+    # Read before the model: bad data fails fast.
+    data = multiturn.read_tasks(cfg.data, cfg.max_samples) if multi_turn else read_samples(cfg.data, cfg.max_samples)
     template = load_prompt_template(cfg.prompt_file)
     args = _trainer_args(cfg)  # before the model, as TRL does: a DeepSpeed ZeRO-3 config must exist at load time
     model, tokenizer, ref = load_policy(cfg)
-    dataset, report = build_dataset(samples, tokenizer, cfg.mode, template, cfg.max_prompt_tokens, cfg.sft_target)
+    if multi_turn:
+        dataset, report = multiturn.build_dataset(data, template)
+    else:
+        dataset, report = build_dataset(data, tokenizer, cfg.mode, template, cfg.max_prompt_tokens, cfg.sft_target)
     report["file"] = str(data_file(cfg.data))
     (run / CONFIG_FILE).write_text(cfg.to_yaml(), encoding="utf-8")
     ours = [MetricsJsonlCallback(run), PlotCallback(run, cfg.mode), *_probe(cfg, tokenizer, template), *callbacks]
-    if cfg.mode == "grpo":
+    if multi_turn:
+        build_trainer = multiturn.build_trainer
+    elif cfg.mode == "grpo":
         from tooln1.train.grpo import build_trainer
     else:
         from tooln1.train.sft import build_trainer
