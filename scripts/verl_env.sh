@@ -14,19 +14,24 @@ BASE=${1:-${PYTHON:-.venv/bin/python}}
 BASE=$(command -v "$BASE")
 ENV=${TOOLN1_VERL_ENV:-${XDG_CACHE_HOME:-$HOME/.cache}/tooln1/verl-$VERL_VERSION}
 STAMP="$ENV/.stamp-$VERL_VERSION"
+BASE_SITE=$("$BASE" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
-if [ ! -f "$STAMP" ]; then
-    "$BASE" -m venv --without-pip "$ENV" 2>/dev/null || "$BASE" -m venv "$ENV"
-    BASE_SITE=$("$BASE" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+# The stamp records which project environment the env was built on; another one rebuilds it.
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$BASE_SITE" ]; then
+    rm -rf "$ENV"
+    "$BASE" -m venv --without-pip "$ENV"
     ENV_SITE=$("$ENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    # "zz" sorts last: the env's own packages win, the project's stack (torch, transformers, tooln1) fills in.
-    echo "$BASE_SITE" > "$ENV_SITE/zz_tooln1_base.pth"
     PIP=("$BASE" -m pip --python "$ENV/bin/python")
     # tensordict without deps: its torch requirement would fetch another torch build.
     "${PIP[@]}" install -q --no-deps "verl==$VERL_VERSION" "tensordict==0.10.0"
     "${PIP[@]}" install -q "hydra-core>=1.3" "ray>=2.41" codetiming pylatexenc "torchdata" --no-deps
-    "${PIP[@]}" install -q "omegaconf>=2.2,<2.4" "pyvers>=0.1,<0.2" antlr4-python3-runtime==4.9.3 "msgpack" "cloudpickle" "orjson" \
-        "importlib_metadata" "jsonschema" "aiosignal" "frozenlist" "protobuf" "pyzmq" "msgspec" "aiohttp"
-    touch "$STAMP"
+    # What those import, with their own dependencies (none of them pins torch, transformers or numpy).
+    "${PIP[@]}" install -q "omegaconf>=2.2,<2.4" "pyvers>=0.1,<0.2" antlr4-python3-runtime==4.9.3 msgpack \
+        cloudpickle orjson importlib_metadata jsonschema aiosignal frozenlist protobuf pyzmq msgspec aiohttp
+    # Written after pip ran, so that pip resolved inside the env only. "zz" sorts last: the env's own packages
+    # win, the project's stack (torch, transformers, the editable tooln1) fills in; addsitedir also runs that
+    # environment's own .pth files.
+    echo "import site; site.addsitedir('$BASE_SITE')" > "$ENV_SITE/zz_tooln1_base.pth"
+    echo "$BASE_SITE" > "$STAMP"
 fi
 echo "$ENV/bin/python"

@@ -199,3 +199,17 @@ def test_cpu_lm_head_fix_gives_the_same_log_probs(tiny_model_dir: Path, monkeypa
     for a, b in zip(stock, fixed, strict=True):
         torch.testing.assert_close(a, b)
     assert stock[0][:, 30:].abs().sum() > 0 and stock[0][:, :29].abs().sum() == 0
+
+
+def test_cpu_lm_head_patch_is_skipped_on_an_unmeasured_trl(monkeypatch, caplog) -> None:
+    import trl
+    import trl.trainer.utils as trl_utils
+
+    from tooln1.train.run import score_labelled_positions_only
+
+    before = trl_utils._use_triton
+    monkeypatch.setattr(trl, "__version__", "99.0.0")
+    with caplog.at_level("WARNING", logger="tooln1.train.run"):
+        score_labelled_positions_only()
+    assert trl_utils._use_triton is before
+    assert "TRL 99.0.0: the CPU LM-head speed-up (measured on TRL 1.16.0) is not applied" in caplog.text

@@ -92,6 +92,31 @@ class ToolDef(BaseModel):
         return f
 
 
+class ToolChoiceFunction(BaseModel):
+    name: str
+
+
+class NamedToolChoice(BaseModel):
+    """`{"type": "function", "function": {"name": ...}}`: the reply must be one call to that tool."""
+
+    type: Literal["function"]
+    function: ToolChoiceFunction
+
+
+class JsonSchemaFormat(BaseModel):
+    name: str = "response"
+    description: str | None = None
+    schema_: dict[str, Any] | None = Field(None, alias="schema")
+    strict: bool | None = None
+
+
+class ResponseFormat(BaseModel):
+    """`response_format`: honoured by constrained decoding (`tooln1.serve.constrain`)."""
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | None = None
+
+
 class StreamOptions(BaseModel):
     include_usage: bool = False
 
@@ -157,9 +182,11 @@ class SamplingRequest(BaseModel):
 class ChatCompletionRequest(SamplingRequest):
     messages: list[ChatMessage] = Field(min_length=1)
     tools: list[ToolDef] | None = None
-    # "none" renders without the tool block; "required" or a named function cannot be enforced on free text.
-    tool_choice: Literal["none", "auto"] | None = None
-    parallel_tool_calls: bool | None = None  # ignored: a Tool-N1 reply may always hold several calls
+    # "none" renders without the tool block; "required", a named function, response_format and
+    # parallel_tool_calls are honoured by tooln1.serve.constrain.
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: ResponseFormat | None = None
     max_completion_tokens: int | None = Field(None, ge=1)
 
     @property
