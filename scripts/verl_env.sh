@@ -16,7 +16,11 @@ ENV=${TOOLN1_VERL_ENV:-${XDG_CACHE_HOME:-$HOME/.cache}/tooln1/verl-$VERL_VERSION
 STAMP="$ENV/.stamp-$VERL_VERSION"
 BASE_SITE=$("$BASE" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
-# The stamp records which project environment the env was built on; another one rebuilds it.
+# One build at a time (make and a test session may both ask); the stamp records which project environment the
+# env was built on, and another one rebuilds it.
+mkdir -p "$(dirname "$ENV")"
+exec 9>"$ENV.lock"
+flock 9
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$BASE_SITE" ]; then
     rm -rf "$ENV"
     "$BASE" -m venv --without-pip "$ENV"

@@ -62,6 +62,7 @@ def test_sft_run_learns_and_leaves_a_complete_run_folder(sft_tiny: Path, tiny_mo
     assert "sft_target: think" in (sft_tiny / CONFIG_FILE).read_text()
 
 
+@pytest.mark.slow
 def test_grpo_two_steps_log_metrics_save_checkpoints_and_change_weights(
     tiny_recipe: Path, tiny_model_dir: Path, samples_file: Path, tmp_path: Path
 ) -> None:
@@ -104,6 +105,7 @@ class _CrashAtLog(TrainerCallback):
             raise _Crash(f"killed at step {self.step}")
 
 
+@pytest.mark.slow
 def test_resume_continues_from_the_last_checkpoint_without_losing_or_repeating_a_step(
     tiny_recipe: Path, tiny_model_dir: Path, samples_file: Path, tmp_path: Path
 ) -> None:
@@ -133,6 +135,7 @@ def test_resume_without_a_checkpoint_is_a_user_error(tiny_recipe: Path, samples_
         train(_cfg(tiny_recipe, "grpo", tmp_path / "none", data=samples_file), resume=True)
 
 
+@pytest.mark.slow
 def test_lora_run_saves_adapter_and_merged_model(
     tiny_recipe: Path, sft_tiny: Path, samples_file: Path, tmp_path: Path
 ) -> None:
@@ -158,6 +161,7 @@ def test_stop_tokens_become_eos_ids(tiny_recipe: Path, tiny_model_dir: Path, sam
         load_policy(cfg)
 
 
+@pytest.mark.slow
 def test_one_grpo_step_on_the_bundled_model(samples_file: Path, tmp_path: Path) -> None:
     """The real 270M model, as configs/cpu_demo.yaml runs it (bf16 weights, LoRA, stop at the turn end), 1 step."""
     demo = Path(__file__).resolve().parents[2] / "configs" / "cpu_demo.yaml"

@@ -90,7 +90,7 @@ def _load_like_verl(path: str, name: str, register: bool):
 def _script_reward_file() -> str:
     """The file the script hands to verl (its REWARD_FILE default, evaluated here)."""
     line = next(x for x in SCRIPT.read_text().splitlines() if x.startswith("REWARD_FILE="))
-    code = re.search(r"python3 -c '([^']+)'", line).group(1)
+    code = re.search(r" -c '([^']+)'", line).group(1)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
 
@@ -143,6 +143,9 @@ def _verl_env(verl_python: str, **extra: str) -> dict[str, str]:
     return env
 
 
+VARIANTS = ["binary", "binary_no_think", "partial_think", "partial_name"]
+
+
 def _cfg_job(verl_python: str, tmp_path: Path, model: Path, variant: str) -> Path:
     """`bash scripts/verl_grpo_tool_n1.sh --cfg job`: the config Hydra composes from the installed verl."""
     out = subprocess.run(
@@ -161,11 +164,18 @@ def _at(cfg: dict, dotted: str):
     return cfg
 
 
+@pytest.fixture(scope="module")
+def verl_configs(verl_python: str, tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """variant -> the script's composed config with REWARD_VARIANT=variant."""
+    tmp = tmp_path_factory.mktemp("verl-cfg")
+    return {v: _cfg_job(verl_python, tmp, tiny_model_dir, v) for v in VARIANTS}
+
+
 @pytest.mark.slow
-def test_script_config_composes_in_the_installed_verl(verl_python: str, tiny_model_dir: Path, tmp_path: Path):
+def test_script_config_composes_in_the_installed_verl(verl_configs: dict) -> None:
     import yaml
 
-    cfg = yaml.safe_load(_cfg_job(verl_python, tmp_path, tiny_model_dir, "binary").read_text())
+    cfg = yaml.safe_load(verl_configs["binary"].read_text())
     for key, value in _script_overrides().items():
         if "$" not in value:
             assert str(_at(cfg, key)).lower() == value.strip("'").lower(), key
@@ -190,9 +200,8 @@ def _verl_cases() -> list[tuple[str, dict[str, float]]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", ["binary", "binary_no_think", "partial_think", "partial_name"])
-def test_verl_reward_worker_scores_each_variant_from_the_config(
-    variant: str, verl_python: str, tiny_model_dir: Path, tmp_path: Path
+def test_verl_reward_worker_scores_each_variant_chosen_in_the_config(
+    verl_python: str, verl_configs: dict, tmp_path: Path
 ) -> None:
     samples = make_samples()
     data = tmp_path / "data"
@@ -202,12 +211,14 @@ def test_verl_reward_worker_scores_each_variant_from_the_config(
     cases = _verl_cases()
     cases_file = tmp_path / "cases.json"
     cases_file.write_text(json.dumps([{"row": 7, "response": text} for text, _ in cases]))
-    cfg = _cfg_job(verl_python, tmp_path, tiny_model_dir, variant)
-    out = subprocess.run([verl_python, str(PROBE), str(cfg), str(parquet), str(cases_file)], capture_output=True,
-                         text=True, timeout=600, env=_verl_env(verl_python))  # fmt: skip
+    configs = [str(verl_configs[v]) for v in VARIANTS]
+    out = subprocess.run([verl_python, str(PROBE), str(parquet), str(cases_file), *configs], capture_output=True,
+                         text=True, timeout=900, env=_verl_env(verl_python))  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result["verl"] == "0.9.1"
-    assert result["function"] == "tooln1.rewards.compute_score"  # get_custom_reward_fn found ours
-    assert result["reward_kwargs"] == {"variant": variant} and result["manager"] == "NaiveRewardManager"
-    assert result["scores"] == pytest.approx([want[variant] for _, want in cases])
+    results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    assert len(results) == len(VARIANTS)
+    for variant, result in zip(VARIANTS, results, strict=True):
+        assert result["verl"] == "0.9.1"
+        assert result["function"] == "tooln1.rewards.compute_score"  # get_custom_reward_fn found ours
+        assert result["reward_kwargs"] == {"variant": variant} and result["manager"] == "NaiveRewardManager"
+        assert result["scores"] == pytest.approx([want[variant] for _, want in cases]), variant

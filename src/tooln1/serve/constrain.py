@@ -41,10 +41,6 @@ CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"
 _JSON_STYLE = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": ", "lenient": True}
 
 
-def _tool_names(req: ChatCompletionRequest) -> list[str]:
-    return [t.function["name"] for t in req.tools or []]
-
-
 def _call_schema(req: ChatCompletionRequest, only: str | None, one: bool) -> dict[str, Any]:
     """JSON schema of the call list: items are {"name": <an offered tool>, "arguments": <its parameters>}."""
     items = []
@@ -76,16 +72,11 @@ def _content_schema(req: ChatCompletionRequest) -> dict[str, Any] | None:
 
 
 def request_grammar(req: ChatCompletionRequest) -> str | None:
-    """The Lark grammar the reply must follow, or None for free decoding. Raises ApiError(400) on a request
-    whose constraint cannot be met (a named tool that is not offered, "required" without tools)."""
+    """The Lark grammar the reply must follow, or None for free decoding. The request model has checked that a
+    forced `tool_choice` comes with tools (and names one of them); a json_schema without a schema is a 400."""
     choice = req.tool_choice
-    names = _tool_names(req)
     forced = choice == "required" or not isinstance(choice, str | type(None))
-    if forced and not names:
-        raise ApiError(400, "tool_choice requires tools", param="tool_choice")
     only = None if isinstance(choice, str | type(None)) else choice.function.name
-    if only is not None and only not in names:
-        raise ApiError(400, f"tool_choice names '{only}', which is not among the tools", param="tool_choice")
     content = _content_schema(req)
     if forced:
         calls = _call_schema(req, only, one=only is not None or req.parallel_tool_calls is False)
@@ -104,7 +95,7 @@ def apply_call_policy(reply: Reply, req: ChatCompletionRequest) -> Reply:
     only the first call is kept."""
     if not reply.calls:
         return reply
-    offered = set(_tool_names(req))
+    offered = set(req.tool_names)
     known = [c for c in reply.calls if c["function"]["name"] in offered]
     unknown = [c for c in reply.calls if c["function"]["name"] not in offered]
     if req.parallel_tool_calls is False and len(known) > 1:

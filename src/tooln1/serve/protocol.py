@@ -189,9 +189,22 @@ class ChatCompletionRequest(SamplingRequest):
     response_format: ResponseFormat | None = None
     max_completion_tokens: int | None = Field(None, ge=1)
 
+    @model_validator(mode="after")
+    def _tool_choice_has_tools(self) -> ChatCompletionRequest:
+        names = self.tool_names
+        if self.tool_choice == "required" and not names:
+            raise ValueError("tool_choice 'required' needs tools")
+        if isinstance(self.tool_choice, NamedToolChoice) and self.tool_choice.function.name not in names:
+            raise ValueError(f"tool_choice names '{self.tool_choice.function.name}', which is not among the tools")
+        return self
+
     @property
     def token_limit(self) -> int | None:
         return self.max_completion_tokens or self.max_tokens
+
+    @property
+    def tool_names(self) -> list[str]:
+        return [t.function["name"] for t in self.tools or []]
 
     @property
     def uses_tools(self) -> bool:
