@@ -149,7 +149,7 @@ VARIANTS = ["binary", "binary_no_think", "partial_think", "partial_name"]
 def _cfg_job(verl_python: str, tmp_path: Path, model: Path, variant: str) -> Path:
     """`bash scripts/verl_grpo_tool_n1.sh --cfg job`: the config Hydra composes from the installed verl."""
     out = subprocess.run(
-        ["bash", str(SCRIPT), "--cfg", "job"], capture_output=True, text=True, timeout=600,
+        ["bash", str(SCRIPT), "--cfg", "job"], capture_output=True, text=True, timeout=1800,
         env=_verl_env(verl_python, MODEL=str(model), DATA=str(tmp_path), REWARD_VARIANT=variant),
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
@@ -213,7 +213,7 @@ def test_verl_reward_worker_scores_each_variant_chosen_in_the_config(
     cases_file.write_text(json.dumps([{"row": 7, "response": text} for text, _ in cases]))
     configs = [str(verl_configs[v]) for v in VARIANTS]
     out = subprocess.run([verl_python, str(PROBE), str(parquet), str(cases_file), *configs], capture_output=True,
-                         text=True, timeout=900, env=_verl_env(verl_python))  # fmt: skip
+                         text=True, timeout=1800, env=_verl_env(verl_python))  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     assert len(results) == len(VARIANTS)
