@@ -35,6 +35,7 @@ max_steps: 1
 logging_steps: 1
 save_strategy: "no"
 use_cpu: true
+bf16: false
 activation_checkpointing: false
 seed: 0
 disable_tqdm: true
@@ -46,7 +47,7 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def _run(cmd: list[str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
+def _run(cmd: list[str], cwd: Path, timeout: int = 1800) -> subprocess.CompletedProcess:
     out = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout)
     assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-4000:])
     return out
