@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-stamp
 
-.PHONY: setup test demo clean
+.PHONY: setup verl-env test demo clean
 
 setup: $(STAMP)
 
@@ -20,7 +20,12 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q --no-deps bfcl-eval==2026.3.23
 	touch $(STAMP)
 
-test: setup
+# The real verl from PyPI, for tests/train/test_train_verl.py: its own cached virtualenv (~/.cache/tooln1), since
+# its pins (transformers<5.11, ray[default], ...) clash with training; the script says what goes in and why.
+verl-env: setup
+	bash scripts/verl_env.sh $(PY) >/dev/null
+
+test: setup verl-env
 	$(PY) -m pytest -q
 
 # The whole Tool-N1 loop on this CPU (see README); rerunning continues an interrupted run.

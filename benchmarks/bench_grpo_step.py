@@ -66,16 +66,16 @@ def plain_worker(recipe: str, model: str, data: str, out: str, steps: int, stock
     sys.stdout.write(json.dumps({"train_runtime": result.metrics["train_runtime"]}) + "\n")
 
 
-def run_ours(model: str, data: Path, out: Path, steps: int) -> float:
-    cmd = [sys.executable, "-m", "tooln1", "train", "grpo", "--config", str(RECIPE), "--model", model, "--data",
+def run_ours(model: str, data: Path, out: Path, steps: int, recipe: Path = RECIPE) -> float:
+    cmd = [sys.executable, "-m", "tooln1", "train", "grpo", "--config", str(recipe), "--model", model, "--data",
            str(data), "--output_dir", str(out), "--max_steps", str(steps), "--save_strategy", "no"]  # fmt: skip
     subprocess.run(cmd, check=True, capture_output=True)
     return json.loads((out / "train_summary.json").read_text())["train_runtime"] / steps
 
 
-def run_plain(model: str, data: Path, out: Path, steps: int, stock: bool) -> float:
+def run_plain(model: str, data: Path, out: Path, steps: int, stock: bool, recipe: Path = RECIPE) -> float:
     cmd = [sys.executable, __file__, "--plain-worker", "--model", model, "--data", str(data), "--out", str(out),
-           "--steps", str(steps)] + (["--plain-stock"] if stock else [])  # fmt: skip
+           "--steps", str(steps), "--recipe", str(recipe)] + (["--plain-stock"] if stock else [])  # fmt: skip
     proc = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])["train_runtime"] / steps
 
@@ -87,12 +87,14 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=4, help="optimizer steps per run")
     p.add_argument("--samples", type=int, default=32)
     p.add_argument("--plain-stock", action="store_true", help="plain TRL without the CPU LM-head fix")
+    p.add_argument("--recipe", type=Path, default=RECIPE, help="recipe (default configs/tiny_ci.yaml; a GPU run "
+                   "passes one with use_cpu: false, see benchmarks/gpu_smoke.sh)")  # fmt: skip
     p.add_argument("--plain-worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.plain_worker:
-        plain_worker(str(RECIPE), args.model, args.data, args.out, args.steps, args.plain_stock)
+        plain_worker(str(args.recipe), args.model, args.data, args.out, args.steps, args.plain_stock)
         return 0
 
     from tooln1.data.synth import generate
@@ -106,8 +108,8 @@ def main() -> int:
         ours, plain = [], []
         for r in range(args.rounds):
             t0 = time.perf_counter()
-            ours.append(run_ours(model, data, tmp / f"ours{r}", args.steps))
-            plain.append(run_plain(model, data, tmp / f"plain{r}", args.steps, args.plain_stock))
+            ours.append(run_ours(model, data, tmp / f"ours{r}", args.steps, args.recipe))
+            plain.append(run_plain(model, data, tmp / f"plain{r}", args.steps, args.plain_stock, args.recipe))
             print(f"round {r + 1}: ours {ours[-1]:.2f} s/step, plain {plain[-1]:.2f} s/step "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)  # fmt: skip
     ratio = min(plain) / min(ours)

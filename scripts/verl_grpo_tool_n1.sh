@@ -19,9 +19,11 @@ DATA=${DATA:-runs/verl}
 NNODES=${NNODES:-1}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 OUT=${OUT:-runs/verl_tool_n1}
-REWARD_FILE=${REWARD_FILE:-$(python3 -c 'import tooln1.train.verl_reward as m; print(m.__file__)')}
+REWARD_VARIANT=${REWARD_VARIANT:-binary}
+PYTHON=${PYTHON:-python3}
+REWARD_FILE=${REWARD_FILE:-$("$PYTHON" -c 'import tooln1.train.verl_reward as m; print(m.__file__)')}
 
-python3 -m verl.trainer.main_ppo \
+"$PYTHON" -m verl.trainer.main_ppo \
     algorithm.adv_estimator=grpo \
     algorithm.norm_adv_by_std_in_grpo=True \
     algorithm.use_kl_in_reward=False \
@@ -59,8 +61,10 @@ python3 -m verl.trainer.main_ppo \
     actor_rollout_ref.rollout.gpu_memory_utilization=0.6 \
     actor_rollout_ref.rollout.val_kwargs.do_sample=False \
     actor_rollout_ref.ref.fsdp_config.param_offload=True \
-    custom_reward_function.path="$REWARD_FILE" \
-    custom_reward_function.name=compute_score \
+    reward.reward_manager.name=naive \
+    reward.custom_reward_function.path="$REWARD_FILE" \
+    reward.custom_reward_function.name=compute_score \
+    ++reward.custom_reward_function.reward_kwargs.variant="$REWARD_VARIANT" \
     trainer.nnodes="$NNODES" \
     trainer.n_gpus_per_node="$GPUS_PER_NODE" \
     trainer.total_epochs=7 \

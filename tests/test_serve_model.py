@@ -112,6 +112,7 @@ def test_sampling_n_and_seed(server):
     assert len({c.text for c in greedy.choices}) == 1 and len(greedy.choices) == 3
 
 
+@pytest.mark.slow
 def test_fifty_concurrent_requests_get_answers_or_clean_refusals(loaded):
     model, tokenizer = loaded
     config = ServeConfig(model_name="tiny", max_concurrency=1, max_queue=16, queue_timeout=2.0)
@@ -142,6 +143,7 @@ def test_fifty_concurrent_requests_get_answers_or_clean_refusals(loaded):
         assert e.status_code in (429, 503) and e.body["code"] in ("queue_full", "queue_timeout")
 
 
+@pytest.mark.slow
 def test_the_serve_command_starts_and_reports_ready(tiny_model_dir, tmp_path):
     env = {**os.environ, "TOOLN1_API_KEY": "k"}
     cmd = [sys.executable, "-m", "tooln1", "serve", "--model", str(tiny_model_dir), "--port", "0"]

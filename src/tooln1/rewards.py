@@ -192,6 +192,14 @@ class TrlReward:
         return [r.score for r in results]
 
 
+# Ready instances, one per variant, for entry points that take a dotted import path and call what they find:
+# `trl grpo --reward_funcs tooln1.rewards.tool_n1_binary` (TRL would be handed a class by `...TrlReward`).
+tool_n1_binary = TrlReward("binary")
+tool_n1_binary_no_think = TrlReward("binary_no_think")
+tool_n1_partial_think = TrlReward("partial_think")
+tool_n1_partial_name = TrlReward("partial_name")
+
+
 def reward_rates(results: Sequence[RewardResult]) -> dict[str, float]:
     """Rates over a batch: `format_rate`, `think_rate`, `name_match_rate` and `reason/<code>` for every code."""
     n = len(results)
@@ -205,17 +213,34 @@ def reward_rates(results: Sequence[RewardResult]) -> dict[str, float]:
     return rates
 
 
-def compute_score(data_source: str, solution_str: str, ground_truth: Any, extra_info: dict | None = None) -> dict:
-    """verl's custom reward entry point (`custom_reward_function.path=<this file>`, `name=compute_score`).
+def compute_score(
+    data_source: str, solution_str: str, ground_truth: Any, extra_info: dict | None = None,
+    variant: str | None = None, **_: Any,
+) -> dict:  # fmt: skip
+    """verl's custom reward entry point (`reward.custom_reward_function.path=<tooln1/train/verl_reward.py>`).
 
     The text is cut after the last assistant header of common chat templates, as the official code does for
-    Qwen and LLaMA (old verl decoded prompt + response). The variant comes from `extra_info["reward_variant"]`,
-    or from the official `extra_info["prompt_type"]` (an unsupported one raises), else `binary`. Returns only
-    numbers, which verl logs.
+    Qwen and LLaMA (old verl decoded prompt + response). The variant is, in this order: `variant` (verl passes
+    `reward.custom_reward_function.reward_kwargs` as keyword arguments, so one run-level setting selects a paper
+    Table 4 ablation), `extra_info["reward_variant"]` (per row), the official `extra_info["prompt_type"]` (an
+    unsupported one raises), else `binary`. A run-level variant that contradicts a row's raises rather than
+    silently picking one. Other keyword arguments verl adds (e.g. `reward_router_address`) are ignored. Returns
+    only numbers, which verl logs.
+
+    Example:
+        >>> gold = '[{"name": "f", "arguments": {}}]'
+        >>> compute_score("x", '<tool_call>[{"name": "f", "arguments": {}}]</tool_call>', gold)["score"]
+        0.0
+        >>> compute_score("x", '<tool_call>[{"name": "f", "arguments": {}}]</tool_call>', gold,
+        ...               variant="binary_no_think")["score"]
+        1.0
     """
     cut = max((solution_str.rfind(h) + len(h)) if h in solution_str else 0 for h in ASSISTANT_HEADERS)
     info = extra_info or {}
-    variant = info.get("reward_variant")
+    row_variant = info.get("reward_variant")
+    if variant and row_variant and variant != row_variant:
+        raise ValueError(f"reward variant {variant!r} (reward_kwargs) contradicts the row's {row_variant!r}")
+    variant = variant or row_variant
     if not variant:
         prompt_type = info.get("prompt_type") or "qwen"
         if prompt_type not in OFFICIAL_PROMPT_TYPES:

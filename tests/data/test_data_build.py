@@ -55,6 +55,11 @@ def test_duplicates_are_found_across_sources(tmp_path: Path) -> None:
     _, report = build(specs, BuildOptions())
     assert report.sources["xlam"].to_dict()["dropped"] == {"sample:duplicate": 2}
     assert report.sources["xlam"].examples["sample:duplicate"][0].endswith("b.json:1: xlam-1.0 repeats xlam-0")
+    assert report.settings["dedupe"] is True
+    # the paper's way: repeats kept, and the report says so
+    splits, kept = build(specs, BuildOptions(dedupe=False, test_fraction=0.0))
+    assert len(splits["train"]) == 3 and kept.sources["xlam"].to_dict()["dropped"] == {}
+    assert kept.settings["dedupe"] is False
 
 
 def test_dedup_ignores_ids_and_sources() -> None:

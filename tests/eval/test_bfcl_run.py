@@ -14,11 +14,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pytest
+
 from tooln1.cli import main
 from tooln1.eval import backends, bfcl
 from tooln1.eval.report import bfcl_aggregates
 
 
+@pytest.mark.slow
 def test_bfcl_limit_4_per_category_bundled_model_hf(tmp_path, monkeypatch, capsys):
     out = tmp_path / "bfcl"
     argv = ["eval", "bfcl", "--limit", "4", "--max-new-tokens", "16", "--out", str(out)]

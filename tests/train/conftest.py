@@ -23,3 +23,6 @@ def samples_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_recipe() -> Path:
     return TINY_RECIPE
+
+# Run by the verl virtualenv (test_train_verl.py), not importable here: not collected, not even for doctests.
+collect_ignore = ["verl_probe.py"]

@@ -6,6 +6,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,95 @@ def test_paper_recipe_maps_the_paper_hyperparameters() -> None:
     assert t["use_vllm"] is True and t["loss_type"] == "dapo" and t["scale_rewards"] == "group"
     assert (t["weight_decay"], t["max_grad_norm"], t["bf16"], t["activation_checkpointing"]) == (0.01, 1.0, True, True)
     assert cfg.reward == "binary" and cfg.model == "Qwen/Qwen2.5-7B-Instruct"
+
+
+# --- TRL's own forms: a flat GRPOConfig YAML and a TRL-script file (what `trl grpo --config` reads) ---------------
+
+FLAT_GRPO = """\
+learning_rate: 1.0e-6
+num_generations: 5
+temperature: 0.7
+beta: 0.001
+max_completion_length: 1024
+output_dir: runs/flat
+"""
+
+TRL_SCRIPT = """\
+model_name_or_path: Qwen/Qwen2.5-0.5B-Instruct
+dataset_name: runs/data
+dataset_train_split: train
+dtype: bfloat16
+use_peft: true
+lora_r: 8
+lora_target_modules: [q_proj, v_proj]
+reward_funcs: [tooln1.rewards.tool_n1_partial_name]
+learning_rate: 1.0e-6
+env:
+  TOOLN1_TEST_ENV_FROM_CONFIG: "1"
+"""
+
+
+def test_a_flat_grpo_config_yaml_goes_to_the_grpo_mapping(tmp_path: Path) -> None:
+    recipe = tmp_path / "flat.yaml"
+    recipe.write_text(FLAT_GRPO)
+    cfg = load_config(recipe, ["--data", "d", "--num_generations", "4"], mode="grpo")
+    assert cfg.trainer == {"learning_rate": 1e-6, "num_generations": 4, "temperature": 0.7, "beta": 0.001,
+                           "max_completion_length": 1024}  # fmt: skip
+    assert cfg.output_dir == "runs/flat" and cfg.model == "bundled" and cfg.reward == "binary"
+
+
+def test_a_trl_script_file_is_translated_to_our_keys(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("TOOLN1_TEST_ENV_FROM_CONFIG", raising=False)
+    recipe = tmp_path / "trl.yaml"
+    recipe.write_text(TRL_SCRIPT)
+    cfg = load_config(recipe, [], mode="grpo")
+    assert (cfg.model, cfg.data, cfg.dtype, cfg.reward) == ("Qwen/Qwen2.5-0.5B-Instruct", "runs/data", "bfloat16",
+                                                            "partial_name")  # fmt: skip
+    # trl.ModelConfig's defaults for what the file leaves out (lora_alpha 32, lora_dropout 0.05)
+    assert cfg.lora == {"r": 8, "alpha": 32, "dropout": 0.05, "target_modules": ["q_proj", "v_proj"]}
+    assert cfg.trainer == {"learning_rate": 1e-6}
+    assert os.environ["TOOLN1_TEST_ENV_FROM_CONFIG"] == "1"  # `env:` is exported, as TrlParser does
+
+
+def test_trl_script_arguments_work_as_overrides_too() -> None:
+    cfg = load_config(None, ["--model_name_or_path", "m", "--dataset_name", "d", "--reward_funcs",
+                             "tooln1.rewards.tool_n1_binary_no_think"], mode="grpo")  # fmt: skip
+    assert (cfg.model, cfg.data, cfg.reward, cfg.lora) == ("m", "d", "binary_no_think", None)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("dataset_name: d\nload_in_4bit: true\n", r"'load_in_4bit' is not supported by tooln1 train"),
+        ("dataset_name: d\ndataset_config: x\n", r"'dataset_config' is not supported"),
+        ("dataset_name: d\nlora_r: 8\n", r"lora_r set without use_peft: true"),
+        ("dataset_name: d\nreward_funcs: [accuracy_reward]\n", r"reward_funcs must be one of tooln1.rewards.tool_n1_"),
+        ("data: d\nlearning_rate: 1.0\ngrpo: {learning_rate: 2.0}\n", r"set both at the top level and under 'grpo:'"),
+        ("data: d\nlerning_rate: 1.0\n", r"unknown config key 'lerning_rate' \(did you mean learning_rate"),
+        ("data: d\nenv: [a]\n", r"'env' must be a mapping"),
+    ],
+)
+def test_trl_forms_refuse_what_they_cannot_honour(tmp_path: Path, yaml_text: str, message: str) -> None:
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(yaml_text)
+    with pytest.raises(UserError, match=message):
+        load_config(recipe, [], mode="grpo")
+
+
+def test_trl_script_keys_at_trl_defaults_are_accepted(tmp_path: Path) -> None:
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("dataset_name: d\nmodel_revision: main\nload_in_4bit: false\ndataset_test_split: test\n")
+    assert load_config(recipe, [], mode="grpo").data == "d"
+
+
+def test_reward_exports_are_ready_instances_of_each_variant() -> None:
+    import importlib
+
+    from tooln1.rewards import VARIANTS, TrlReward
+    from tooln1.train.config import REWARD_EXPORTS
+
+    assert sorted(REWARD_EXPORTS.values()) == sorted(VARIANTS)
+    for dotted, variant in REWARD_EXPORTS.items():
+        module, name = dotted.rsplit(".", 1)  # what `trl grpo --reward_funcs` does with a dotted path
+        fn = getattr(importlib.import_module(module), name)
+        assert isinstance(fn, TrlReward) and fn.variant == variant and fn.__name__ == f"tool_n1_{variant}"

@@ -68,6 +68,7 @@ def test_sft_run_learns_and_leaves_a_complete_run_folder(sft_tiny: Path, tiny_mo
     assert "sft_target: think" in (sft_tiny / CONFIG_FILE).read_text()
 
 
+@pytest.mark.slow
 def test_grpo_two_steps_log_metrics_save_checkpoints_and_change_weights(
     tiny_recipe: Path, tiny_model_dir: Path, samples_file: Path, tmp_path: Path
 ) -> None:
@@ -110,6 +111,7 @@ class _CrashAtLog(TrainerCallback):
             raise _Crash(f"killed at step {self.step}")
 
 
+@pytest.mark.slow
 def test_resume_continues_from_the_last_checkpoint_without_losing_or_repeating_a_step(
     tiny_recipe: Path, tiny_model_dir: Path, samples_file: Path, tmp_path: Path
 ) -> None:
@@ -139,6 +141,7 @@ def test_resume_without_a_checkpoint_is_a_user_error(tiny_recipe: Path, samples_
         train(_cfg(tiny_recipe, "grpo", tmp_path / "none", data=samples_file), resume=True)
 
 
+@pytest.mark.slow
 def test_lora_run_saves_adapter_and_merged_model(
     tiny_recipe: Path, sft_tiny: Path, samples_file: Path, tmp_path: Path
 ) -> None:
@@ -164,6 +167,7 @@ def test_stop_tokens_become_eos_ids(tiny_recipe: Path, tiny_model_dir: Path, sam
         load_policy(cfg)
 
 
+@pytest.mark.slow
 def test_one_grpo_step_on_the_bundled_model(samples_file: Path, tmp_path: Path) -> None:
     """The real 270M model, as configs/cpu_demo.yaml runs it (bf16 weights, LoRA, stop at the turn end), 1 step."""
     demo = Path(__file__).resolve().parents[2] / "configs" / "cpu_demo.yaml"
@@ -272,3 +276,17 @@ def test_incomplete_checkpoints_are_named_with_their_reason(tmp_path: Path) -> N
     last, skipped = latest_complete(tmp_path)
     assert last == good
     assert skipped == [(f"checkpoint-{step}", why) for step, (_, why) in sorted(cases.items(), reverse=True)]
+
+
+def test_cpu_lm_head_patch_is_skipped_on_an_unmeasured_trl(monkeypatch, caplog) -> None:
+    import trl
+    import trl.trainer.utils as trl_utils
+
+    from tooln1.train.run import score_labelled_positions_only
+
+    before = trl_utils._use_triton
+    monkeypatch.setattr(trl, "__version__", "99.0.0")
+    with caplog.at_level("WARNING", logger="tooln1.train.run"):
+        score_labelled_positions_only()
+    assert trl_utils._use_triton is before
+    assert "TRL 99.0.0: the CPU LM-head speed-up (measured on TRL 1.16.0) is not applied" in caplog.text

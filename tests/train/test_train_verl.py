@@ -1,5 +1,6 @@
-"""Tests for the verl backend as far as it can run here (no GPU, no verl): the parquet export, the reward entry
-point as verl loads it, and the launch script's Hydra keys against verl's documented config.
+"""Tests for the verl backend as far as it runs without a GPU: the parquet export, the reward entry point, and,
+against the real verl from PyPI (a cached virtualenv, scripts/verl_env.sh), the launch script's composed config
+and verl's own reward loading and reward worker scoring each variant chosen through that config.
 
 Example:
     .venv/bin/pytest tests/train/test_train_verl.py -q
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -24,35 +26,6 @@ from train_samples import REPO, make_samples
 
 SCRIPT = REPO / "scripts" / "verl_grpo_tool_n1.sh"
 
-# Hydra keys documented for `python3 -m verl.trainer.main_ppo`: ecosystem.md §2.1 (custom_reward_function.*),
-# §2.2 (data.*), §2.3 (the GRPO launch shape), method §4.2 (dynamic batch, remove padding, checkpointing,
-# reference offload, validation), all present in verl's flattened reference config
-# verl/trainer/config/_generated_ppo_trainer.yaml (volcengine/verl, commit 035682e).
-DOCUMENTED_KEYS = {
-    "algorithm.adv_estimator", "algorithm.norm_adv_by_std_in_grpo", "algorithm.use_kl_in_reward",
-    "data.train_files", "data.val_files", "data.prompt_key", "data.reward_fn_key", "data.train_batch_size",
-    "data.max_prompt_length", "data.max_response_length", "data.filter_overlong_prompts", "data.truncation",
-    "actor_rollout_ref.model.path", "actor_rollout_ref.model.lora_rank", "actor_rollout_ref.model.use_remove_padding",
-    "actor_rollout_ref.model.enable_gradient_checkpointing",
-    "actor_rollout_ref.actor.strategy", "actor_rollout_ref.actor.optim.lr",
-    "actor_rollout_ref.actor.optim.weight_decay",
-    "actor_rollout_ref.actor.grad_clip", "actor_rollout_ref.actor.ppo_mini_batch_size",
-    "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu", "actor_rollout_ref.actor.ppo_epochs",
-    "actor_rollout_ref.actor.use_dynamic_bsz", "actor_rollout_ref.actor.ppo_max_token_len_per_gpu",
-    "actor_rollout_ref.actor.clip_ratio", "actor_rollout_ref.actor.clip_ratio_low",
-    "actor_rollout_ref.actor.clip_ratio_high", "actor_rollout_ref.actor.loss_agg_mode",
-    "actor_rollout_ref.actor.use_kl_loss", "actor_rollout_ref.actor.kl_loss_coef",
-    "actor_rollout_ref.actor.kl_loss_type", "actor_rollout_ref.actor.entropy_coeff",
-    "actor_rollout_ref.rollout.name", "actor_rollout_ref.rollout.n", "actor_rollout_ref.rollout.temperature",
-    "actor_rollout_ref.rollout.top_p", "actor_rollout_ref.rollout.tensor_model_parallel_size",
-    "actor_rollout_ref.rollout.gpu_memory_utilization", "actor_rollout_ref.rollout.val_kwargs.do_sample",
-    "actor_rollout_ref.ref.fsdp_config.param_offload",
-    "custom_reward_function.path", "custom_reward_function.name",
-    "trainer.nnodes", "trainer.n_gpus_per_node", "trainer.total_epochs", "trainer.save_freq", "trainer.test_freq",
-    "trainer.val_before_train", "trainer.project_name", "trainer.experiment_name", "trainer.default_local_dir",
-    "trainer.logger",
-}  # fmt: skip
-
 # The paper's launch (method §4.2), as the script must pass it.
 PAPER_SETTINGS = {
     "algorithm.adv_estimator": "grpo", "actor_rollout_ref.rollout.n": "5", "data.train_batch_size": "1024",
@@ -63,7 +36,7 @@ PAPER_SETTINGS = {
     "actor_rollout_ref.rollout.tensor_model_parallel_size": "2",
     "actor_rollout_ref.rollout.gpu_memory_utilization": "0.6", "actor_rollout_ref.actor.ppo_mini_batch_size": "256",
     "actor_rollout_ref.actor.loss_agg_mode": "token-mean", "actor_rollout_ref.actor.clip_ratio": "0.2",
-    "custom_reward_function.name": "compute_score", "trainer.save_freq": "10", "trainer.test_freq": "10",
+    "reward.custom_reward_function.name": "compute_score", "trainer.save_freq": "10", "trainer.test_freq": "10",
 }  # fmt: skip
 
 
@@ -73,10 +46,9 @@ def _script_overrides() -> dict[str, str]:
     return dict(re.findall(r"^\s+([a-z_][\w.]*)=(\S+?)\s*\\?$", body, flags=re.M))
 
 
-def test_script_passes_only_documented_keys_with_the_paper_values() -> None:
+def test_script_passes_the_paper_values() -> None:
     overrides = _script_overrides()
     assert len(overrides) >= 40
-    assert set(overrides) <= DOCUMENTED_KEYS, sorted(set(overrides) - DOCUMENTED_KEYS)
     for key, value in PAPER_SETTINGS.items():
         assert overrides[key] == value, key
 
@@ -118,13 +90,13 @@ def _load_like_verl(path: str, name: str, register: bool):
 def _script_reward_file() -> str:
     """The file the script hands to verl (its REWARD_FILE default, evaluated here)."""
     line = next(x for x in SCRIPT.read_text().splitlines() if x.startswith("REWARD_FILE="))
-    code = re.search(r"python3 -c '([^']+)'", line).group(1)
+    code = re.search(r" -c '([^']+)'", line).group(1)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
 
 @pytest.mark.parametrize("register", [True, False])
 def test_reward_entry_point_scores_verl_responses(register: bool) -> None:
-    compute_score = _load_like_verl(_script_reward_file(), _script_overrides()["custom_reward_function.name"],
+    compute_score = _load_like_verl(_script_reward_file(), _script_overrides()["reward.custom_reward_function.name"],
                                     register)  # fmt: skip
     s = make_samples()[7]  # two parallel calls
     gold = calls_to_json(s.gold)
@@ -149,3 +121,104 @@ def test_export_bad_input(tmp_path: Path, missing: str) -> None:
         target.mkdir()
     with pytest.raises(UserError):
         export_verl(target, tmp_path / "out")
+
+
+# --- against the installed verl (scripts/verl_env.sh) -------------------------------------------------------------
+
+PROBE = Path(__file__).with_name("verl_probe.py")
+
+
+@pytest.fixture(scope="session")
+def verl_python() -> str:
+    """The cached verl virtualenv's python (built on first use, as `make test` does before the tests)."""
+    out = subprocess.run(["bash", str(REPO / "scripts" / "verl_env.sh"), sys.executable], capture_output=True,
+                         text=True, timeout=1800)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _verl_env(verl_python: str, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHON": verl_python, "PYTHONPATH": str(REPO / "src"), **extra}
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+VARIANTS = ["binary", "binary_no_think", "partial_think", "partial_name"]
+
+
+def _cfg_job(verl_python: str, tmp_path: Path, model: Path, variant: str) -> Path:
+    """`bash scripts/verl_grpo_tool_n1.sh --cfg job`: the config Hydra composes from the installed verl."""
+    out = subprocess.run(
+        ["bash", str(SCRIPT), "--cfg", "job"], capture_output=True, text=True, timeout=1800,
+        env=_verl_env(verl_python, MODEL=str(model), DATA=str(tmp_path), REWARD_VARIANT=variant),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    path = tmp_path / f"cfg_{variant}.yaml"
+    path.write_text(out.stdout)
+    return path
+
+
+def _at(cfg: dict, dotted: str):
+    for part in dotted.split("."):
+        cfg = cfg[part]
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def verl_configs(verl_python: str, tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """variant -> the script's composed config with REWARD_VARIANT=variant."""
+    tmp = tmp_path_factory.mktemp("verl-cfg")
+    return {v: _cfg_job(verl_python, tmp, tiny_model_dir, v) for v in VARIANTS}
+
+
+@pytest.mark.slow
+def test_script_config_composes_in_the_installed_verl(verl_configs: dict) -> None:
+    import yaml
+
+    cfg = yaml.safe_load(verl_configs["binary"].read_text())
+    for key, value in _script_overrides().items():
+        if "$" not in value:
+            assert str(_at(cfg, key)).lower() == value.strip("'").lower(), key
+    assert _at(cfg, "reward.custom_reward_function.path") == _script_reward_file()
+    assert _at(cfg, "reward.custom_reward_function.reward_kwargs") == {"variant": "binary"}
+    # the legacy top-level keys, which verl.trainer.main_ppo never reads, stay unset
+    assert cfg["custom_reward_function"]["path"] is None
+
+
+# Responses to sample 7 (two parallel calls) and the score each variant gives them.
+def _verl_cases() -> list[tuple[str, dict[str, float]]]:
+    s = make_samples()[7]
+    good = canonical_completion(list(reversed(s.gold)))
+    no_think = good.split("</think>\n")[1]
+    wrong_args = good.replace('"Oslo"', '"Bergen"')
+    return [
+        (good, {"binary": 1.0, "binary_no_think": 1.0, "partial_think": 1.0, "partial_name": 1.0}),
+        ("It is sunny.", {"binary": 0.0, "binary_no_think": 0.0, "partial_think": 0.0, "partial_name": 0.0}),
+        (no_think, {"binary": 0.0, "binary_no_think": 1.0, "partial_think": 0.8, "partial_name": 0.8}),
+        (wrong_args, {"binary": 0.0, "binary_no_think": 0.0, "partial_think": 0.2, "partial_name": 0.4}),
+    ]
+
+
+@pytest.mark.slow
+def test_verl_reward_worker_scores_each_variant_chosen_in_the_config(
+    verl_python: str, verl_configs: dict, tmp_path: Path
+) -> None:
+    samples = make_samples()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.jsonl").write_text("".join(s.to_json() + "\n" for s in samples))
+    parquet = export_verl(data, tmp_path)["train"]
+    cases = _verl_cases()
+    cases_file = tmp_path / "cases.json"
+    cases_file.write_text(json.dumps([{"row": 7, "response": text} for text, _ in cases]))
+    configs = [str(verl_configs[v]) for v in VARIANTS]
+    out = subprocess.run([verl_python, str(PROBE), str(parquet), str(cases_file), *configs], capture_output=True,
+                         text=True, timeout=1800, env=_verl_env(verl_python))  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    results = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    assert len(results) == len(VARIANTS)
+    for variant, result in zip(VARIANTS, results, strict=True):
+        assert result["verl"] == "0.9.1"
+        assert result["function"] == "tooln1.rewards.compute_score"  # get_custom_reward_fn found ours
+        assert result["reward_kwargs"] == {"variant": variant} and result["manager"] == "NaiveRewardManager"
+        assert result["scores"] == pytest.approx([want[variant] for _, want in cases]), variant

@@ -76,11 +76,16 @@ class BuildOptions:
     irrelevance: float = 0.0
     mask_names: float = 0.0
     template: PromptTemplate = DEFAULT_TEMPLATE
+    # Our choice, not the paper's: the official preprocessing keeps exact repeats (xLAM has some). We drop them by
+    # default, since a repeat weighs its task twice in GRPO and can sit on both sides of the train/test split; the
+    # report's settings say which way a build went, and --keep-duplicates reproduces the paper.
+    dedupe: bool = True
 
     def settings(self) -> dict[str, Any]:
         return {
             "seed": self.seed, "test_fraction": self.test_fraction, "max_prompt_tokens": self.max_prompt_tokens,
             "tokenizer": self.tokenizer, "irrelevance": self.irrelevance, "mask_names": self.mask_names,
+            "dedupe": self.dedupe,
         }  # fmt: skip
 
 
@@ -115,12 +120,12 @@ def convert_records(
 
 
 def screen(
-    located: Iterable[Located], report: SourceReport, check_membership: bool, deduper: Deduper
+    located: Iterable[Located], report: SourceReport, check_membership: bool, deduper: Deduper | None
 ) -> Iterator[Located]:
-    """Apply the tool-list, membership and duplicate filters, counting drops in `report`."""
+    """Apply the tool-list, membership and duplicate filters (no `deduper`: keep repeats), counting drops."""
     for sample, where in located:
         problem = sample_problem(sample, check_membership)
-        if problem is None and (original := deduper.original(sample)) is not None:
+        if problem is None and deduper is not None and (original := deduper.original(sample)) is not None:
             problem = DUPLICATE, f"{sample.id} repeats {original}"
         if problem is None:
             yield sample, where
@@ -171,7 +176,7 @@ def build(specs: list[SourceSpec], options: BuildOptions) -> tuple[dict[str, lis
     if not specs:
         raise UserError("give at least one --source NAME=PATH_OR_HUB_ID")
     report = BuildReport(settings=options.settings())
-    deduper = Deduper()
+    deduper = Deduper() if options.dedupe else None
     located: list[Located] = []
     uses: Counter = Counter()
     for spec in specs:

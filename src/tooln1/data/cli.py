@@ -79,6 +79,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--max-prompt-tokens", type=_positive, help="drop samples whose prompt has more tokens")
     b.add_argument("--tokenizer", help="model id or folder whose tokenizer counts prompt tokens (default: bundled)")
     b.add_argument("--strict", action="store_true", help="stop at the first malformed record (exit status 2)")
+    b.add_argument("--keep-duplicates", action="store_true",
+                   help="keep exact repeats (as the paper does); by default they are dropped as sample:duplicate")
     b.add_argument(
         "--irrelevance",
         type=_rate,
@@ -139,7 +141,7 @@ def run_build(args: argparse.Namespace) -> int:
     options = BuildOptions(
         seed=args.seed, test_fraction=args.test_fraction, max_prompt_tokens=args.max_prompt_tokens,
         tokenizer=args.tokenizer, strict=args.strict, irrelevance=args.irrelevance, mask_names=args.mask_names,
-        template=template,
+        template=template, dedupe=not args.keep_duplicates,
     )  # fmt: skip
     splits, report = build([SourceSpec.parse(s) for s in args.source], options)
     return _finish(args.out, splits, report, template)

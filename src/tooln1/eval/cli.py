@@ -5,10 +5,10 @@ Examples:
     $ tooln1 eval bfcl --categories multi_turn_base --limit 5 --model bundled      # executed tools, BFCL checker
     $ tooln1 eval bfcl --backend openai --base-url http://127.0.0.1:8000/v1 --model my-model --tokenizer ./ckpt
     $ tooln1 eval bfcl-score --outputs outputs.jsonl --out runs/score
-    $ tooln1 eval apibank --data-dir ../shared/data/api-bank --level 1 --model runs/grpo/final
-    $ tooln1 eval apibank --data-dir ../shared/data/api-bank --protocol paper --model runs/grpo/final
+    $ tooln1 eval apibank --data-dir ../shared/data/api-bank --level 1 --model runs/grpo
+    $ tooln1 eval apibank --data-dir ../shared/data/api-bank --protocol paper --model runs/grpo
     $ tooln1 eval acebench --acebench-root ../shared/acebench --model bundled --limit 4
-    $ tooln1 eval heldout --data data/ --model runs/grpo/final
+    $ tooln1 eval heldout --data data/ --model runs/grpo
     $ tooln1 eval report runs/eval/*/* --out docs/results.md
 
 Each run writes into `--out` (default `runs/eval/<benchmark>/<model>-<backend>`): `results.jsonl` (one line per

@@ -6,8 +6,8 @@ exact call match), so this number is the reward the policy would get on unseen s
 `Sample.source` (xlam, toolace, synth, …).
 
 Example:
-    $ tooln1 eval heldout --data data/ --model runs/grpo/final --limit 200
-    ## heldout: runs/grpo/final (hf, 2026-11-28, first 200)
+    $ tooln1 eval heldout --data data/ --model runs/grpo --limit 200
+    ## heldout: runs/grpo (hf, 2026-11-28, first 200)
     | category | n | correct | accuracy % |
     ...
 

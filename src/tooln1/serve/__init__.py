@@ -1,10 +1,10 @@
 """`tooln1 serve`: a Tool-N1-trained model behind an OpenAI-compatible tool-calling endpoint.
 
 Example:
-    $ tooln1 serve --model runs/grpo/final --port 8000
-    ... tooln1.serve.server: ready: http://127.0.0.1:8000/v1 serving 'runs/grpo/final' (1 generation(s) at a time)
+    $ tooln1 serve --model runs/grpo --port 8000
+    ... tooln1.serve.server: ready: http://127.0.0.1:8000/v1 serving 'runs/grpo' (1 generation(s) at a time)
     $ curl -s http://127.0.0.1:8000/v1/models
-    {"object": "list", "data": [{"id": "runs/grpo/final", "object": "model", ...}]}
+    {"object": "list", "data": [{"id": "runs/grpo", "object": "model", ...}]}
 
 Any OpenAI client then works against `base_url="http://127.0.0.1:8000/v1"`; a request with `tools` gets
 `tool_calls` back (see `tooln1.serve.chat`). It listens on 127.0.0.1 unless `--host` says otherwise; `--api-key`

@@ -41,6 +41,7 @@ from starlette.exceptions import HTTPException
 
 from tooln1.prompt import DEFAULT_TEMPLATE, PromptTemplate
 from tooln1.serve.chat import ReplyStream, chat_prompt, parse_reply, turn_stops
+from tooln1.serve.constrain import apply_call_policy, check_grammar, request_grammar
 from tooln1.serve.generation import Generation, Generator, HFGenerator, SamplingParams
 from tooln1.serve.protocol import ApiError, ChatCompletionRequest, CompletionRequest, SamplingRequest
 
@@ -201,8 +202,10 @@ async def _cancel_on_disconnect(request: Request, cancel: threading.Event, futur
         await asyncio.sleep(DISCONNECT_POLL_S)
 
 
-def _sampling(req: SamplingRequest, limit: int, stops: tuple[str, ...] = ()) -> SamplingParams:
+def _sampling(req: SamplingRequest, limit: int, stops: tuple[str, ...] = (), grammar: str | None = None
+              ) -> SamplingParams:  # fmt: skip
     return SamplingParams(
+        grammar=grammar,
         max_tokens=limit,
         temperature=1.0 if req.temperature is None else req.temperature,
         top_p=1.0 if req.top_p is None else req.top_p,
@@ -283,8 +286,9 @@ def create_app(model: Any, tokenizer: Any, config: ServeConfig, generator: Gener
         prompt: str,
         stream_events: Callable[..., AsyncIterator[str]] | None,
         stops: tuple[str, ...] = (),
+        grammar: str | None = None,
     ) -> Generation | StreamingResponse:
-        params = _sampling(req, token_limit(req, prompt), stops)
+        params = _sampling(req, token_limit(req, prompt), stops, grammar)
         cancel = threading.Event()
         if stream_events is None:
             future = await limiter.submit(lambda: gen.generate(prompt, params, None, cancel))
@@ -361,6 +365,11 @@ def create_app(model: Any, tokenizer: Any, config: ServeConfig, generator: Gener
         head = envelope("chatcmpl", "chat.completion.chunk")
         tools = req.uses_tools
         prompt = chat_prompt(req, tokenizer, config.template)
+        grammar = request_grammar(req)
+        if grammar is not None:
+            if not hasattr(gen, "n_vocab"):
+                raise ApiError(400, "this server's generator cannot constrain decoding", param="tool_choice")
+            check_grammar(grammar, tokenizer, gen.n_vocab, tuple(sorted(gen.eos)))
 
         def chunk(index: int, delta: dict[str, Any], reason: str | None = None) -> str:
             return _sse({**head, "choices": [{"index": index, "delta": delta, "finish_reason": reason}]})
@@ -375,6 +384,7 @@ def create_app(model: Any, tokenizer: Any, config: ServeConfig, generator: Gener
             out = await _result(future)
             for i, stream in enumerate(streams):
                 pieces, reply = stream.finish()
+                reply = apply_call_policy(reply, req)
                 for field, piece in pieces:
                     yield chunk(i, {field: piece})
                 if tools and reply.content:
@@ -385,12 +395,12 @@ def create_app(model: Any, tokenizer: Any, config: ServeConfig, generator: Gener
             if req.include_usage:
                 yield _sse({**head, "choices": [], "usage": _usage(out)})
 
-        out = await run(request, req, prompt, events if req.stream else None, turn_stops(tokenizer))
+        out = await run(request, req, prompt, events if req.stream else None, turn_stops(tokenizer), grammar)
         if isinstance(out, StreamingResponse):
             return out
         choices = []
         for i, (text, reason) in enumerate(zip(out.texts, out.finish_reasons, strict=True)):
-            reply = parse_reply(text, tools)
+            reply = apply_call_policy(parse_reply(text, tools), req)
             choices.append({"index": i, "message": reply.message(), "logprobs": None,
                             "finish_reason": "tool_calls" if reply.calls else reason})  # fmt: skip
         return {**head, "object": "chat.completion", "choices": choices, "usage": _usage(out)}

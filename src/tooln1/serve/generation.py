@@ -43,6 +43,7 @@ class SamplingParams:
     n: int = 1
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    grammar: str | None = None  # a Lark grammar the text must follow (tooln1.serve.constrain)
 
     @property
     def greedy(self) -> bool:
@@ -140,6 +141,7 @@ class HFGenerator:
         eos = eos if isinstance(eos, list) else [eos] if eos is not None else [tokenizer.eos_token_id]
         self.eos = {int(e) for e in eos if e is not None}
         self.context_length: int | None = getattr(model.config, "max_position_embeddings", None)
+        self.n_vocab: int = model.get_output_embeddings().weight.shape[0]
 
     def encode(self, prompt: str) -> list[int]:
         bos = self.tokenizer.bos_token
@@ -174,6 +176,11 @@ class HFGenerator:
                       "num_return_sequences": rows}  # fmt: skip
             if self.model.generation_config.top_k is None:
                 kwargs["top_k"] = 0
+        if params.grammar is not None:
+            from tooln1.serve.constrain import GrammarLogitsProcessor
+
+            kwargs["logits_processor"] = [GrammarLogitsProcessor(params.grammar, self.tokenizer, self.n_vocab,
+                                                                 tuple(sorted(self.eos)), rows)]  # fmt: skip
         if params.seed is not None:
             torch.manual_seed(params.seed)
         with torch.inference_mode():

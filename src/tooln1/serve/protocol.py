@@ -103,6 +103,31 @@ class ToolDef(_Strict):
         return f
 
 
+class ToolChoiceFunction(BaseModel):
+    name: str
+
+
+class NamedToolChoice(BaseModel):
+    """`{"type": "function", "function": {"name": ...}}`: the reply must be one call to that tool."""
+
+    type: Literal["function"]
+    function: ToolChoiceFunction
+
+
+class JsonSchemaFormat(BaseModel):
+    name: str = "response"
+    description: str | None = None
+    schema_: dict[str, Any] | None = Field(None, alias="schema")
+    strict: bool | None = None
+
+
+class ResponseFormat(BaseModel):
+    """`response_format`: honoured by constrained decoding (`tooln1.serve.constrain`)."""
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | None = None
+
+
 class StreamOptions(_Strict):
     include_usage: bool = False
 
@@ -176,14 +201,29 @@ class SamplingRequest(_Strict):
 class ChatCompletionRequest(SamplingRequest):
     messages: list[ChatMessage] = Field(min_length=1)
     tools: list[ToolDef] | None = None
-    # "none" renders without the tool block; "required" or a named function cannot be enforced on free text.
-    tool_choice: Literal["none", "auto"] | None = None
-    parallel_tool_calls: bool | None = None  # ignored: a Tool-N1 reply may always hold several calls
+    # "none" renders without the tool block; "required", a named function, response_format and
+    # parallel_tool_calls are honoured by tooln1.serve.constrain.
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: ResponseFormat | None = None
     max_completion_tokens: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _tool_choice_has_tools(self) -> ChatCompletionRequest:
+        names = self.tool_names
+        if self.tool_choice == "required" and not names:
+            raise ValueError("tool_choice 'required' needs tools")
+        if isinstance(self.tool_choice, NamedToolChoice) and self.tool_choice.function.name not in names:
+            raise ValueError(f"tool_choice names '{self.tool_choice.function.name}', which is not among the tools")
+        return self
 
     @property
     def token_limit(self) -> int | None:
         return self.max_completion_tokens or self.max_tokens
+
+    @property
+    def tool_names(self) -> list[str]:
+        return [t.function["name"] for t in self.tools or []]
 
     @property
     def uses_tools(self) -> bool:

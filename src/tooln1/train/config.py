@@ -1,5 +1,11 @@
 """One YAML recipe -> a typed `TrainConfig`: our own keys plus a `grpo:` / `sft:` mapping handed to TRL as is.
 
+Three forms of file are read (and may be mixed):
+  1. ours, nested: our keys at the top, TRL settings under `grpo:` / `sft:` (configs/*.yaml);
+  2. a flat `trl.GRPOConfig` / `trl.SFTConfig` YAML, as `trl grpo --config` takes (`learning_rate: 1e-6` at the top);
+  3. a TRL-script file (what `trl.TrlParser` reads for `trl grpo`: `trl.ScriptArguments` + `trl.ModelConfig` keys
+     such as `model_name_or_path`, `dataset_name`, `use_peft`, `lora_r`, `reward_funcs`, and an `env:` mapping).
+
 Example (configs/tiny_ci.yaml, abridged):
 
     model: bundled            # "bundled", a local folder, or a hub id such as Qwen/Qwen2.5-7B-Instruct
@@ -17,8 +23,16 @@ Example (configs/tiny_ci.yaml, abridged):
 
 Overrides come as `--key value` (or `--key=value`); values are read as YAML (`1e-6` is a float, `null` is None).
 A dotted key reaches into a mapping (`--grpo.beta 0`, `--lora.r 8`), and a bare key that is not one of ours but
-is a field of the active TRL config (`--max_steps 2` under `tooln1 train grpo`) goes into that mapping. An
-unknown key is a `UserError` that lists the valid keys.
+is a field of the active TRL config (`--max_steps 2` under `tooln1 train grpo`) goes into that mapping, in a file
+as on the command line. TRL-script keys are translated to ours (`TRL_SCRIPT_KEYS`), `env:` is exported to the
+environment as `TrlParser` does, and a TRL key that `tooln1 train` cannot honour (quantisation, a dataset config,
+...) is refused unless it has TRL's default value: nothing is ignored silently. An unknown key is a `UserError`
+that lists the valid keys.
+
+    >>> cfg = load_config(None, ["--model_name_or_path", "m", "--dataset_name", "d", "--use_peft", "true",
+    ...                          "--lora_r", "8", "--learning_rate", "1e-5"], mode="grpo")
+    >>> cfg.model, cfg.data, cfg.lora["r"], cfg.trainer
+    ('m', 'd', 8, {'learning_rate': 1e-05})
 """
 
 from __future__ import annotations
@@ -27,6 +41,7 @@ import dataclasses
 import difflib
 import re
 from dataclasses import dataclass, field
+import os
 from pathlib import Path
 from typing import Any
 
@@ -174,9 +189,11 @@ def _apply(raw: dict[str, Any], key: str, value: Any, mode: str) -> None:
             raw[head] = value
         elif head in trainer_fields(mode):
             raw.setdefault(mode, {})[head] = value
+        elif head in trl_script_fields():
+            raw.setdefault(_TRL_SCRIPT, {})[head] = value
         else:
-            raise _unknown(key, OUR_KEYS + MODES, f"top-level keys or trl {mode} config fields; top-level",
-                           also=trainer_fields(mode))  # fmt: skip
+            raise _unknown(key, OUR_KEYS + MODES, f"top-level keys, trl {mode} config fields or trl script "
+                           "arguments; top-level", also=trainer_fields(mode) + tuple(trl_script_fields()))
         return
     if head not in MAPPINGS + MODES:
         raise _unknown(key, MAPPINGS + MODES, "mapping")
@@ -186,6 +203,7 @@ def _apply(raw: dict[str, Any], key: str, value: Any, mode: str) -> None:
 
 
 def _check(raw: dict[str, Any], mode: str, source: str) -> TrainConfig:
+    _translate_trl_script(raw, raw.pop(_TRL_SCRIPT, {}))
     for key in raw:
         if key not in OUR_KEYS + MODES:
             raise _unknown(key, OUR_KEYS + MODES, f"top-level ({source})")
@@ -244,6 +262,74 @@ def load_config(path: str | Path | None, overrides: list[str], mode: str) -> Tra
             raise UserError(f"{p}: invalid YAML: {str(e).splitlines()[0]}") from None
         if not isinstance(raw, dict):
             raise UserError(f"{p}: a config must be a mapping")
+        raw = _from_file(raw, mode, p)
     for key, value in parse_overrides(overrides):
         _apply(raw, key, value, mode)
     return _check(raw, mode, str(path) if path else "overrides")
+
+
+# --- TRL's own config forms (flat GRPOConfig YAML, TRL-script files) -------------------------------------------------
+
+_TRL_SCRIPT = "__trl_script__"  # where TRL-script keys wait until every override is in
+# TRL-script key -> our key (a dotted one reaches into `lora`). `trl grpo` adds `reward_funcs`; `use_peft` turns
+# the `lora_*` keys on, as in `trl.get_peft_config`.
+TRL_SCRIPT_KEYS = {
+    "model_name_or_path": "model", "dataset_name": "data", "use_peft": "lora", "lora_r": "lora.r",
+    "lora_alpha": "lora.alpha", "lora_dropout": "lora.dropout", "lora_target_modules": "lora.target_modules",
+    "reward_funcs": "reward",
+}  # fmt: skip
+REWARD_EXPORTS = {f"tooln1.rewards.tool_n1_{v}": v for v in VARIANTS}
+
+
+def trl_script_fields() -> dict[str, Any]:
+    """Every key `trl grpo`'s TrlParser reads besides GRPOConfig's, with TRL's default (None: no default)."""
+    from trl import ModelConfig, ScriptArguments
+
+    fields = {f.name: f.default for cls in (ScriptArguments, ModelConfig) for f in dataclasses.fields(cls)}
+    fields["reward_funcs"] = None  # trl.scripts.grpo.GRPOScriptArguments
+    fields.pop("dtype")  # ours has the same name and the same values
+    return fields
+
+
+def _from_file(raw: dict[str, Any], mode: str, path: Path) -> dict[str, Any]:
+    """A file's top level routed like overrides: flat TRL config fields and TRL-script keys are accepted."""
+    env = raw.pop("env", None)
+    if env is not None:  # as TrlParser.parse_args_and_config does
+        if not isinstance(env, dict):
+            raise UserError(f"{path}: 'env' must be a mapping of environment variables")
+        os.environ.update({str(k): str(v) for k, v in env.items()})
+    out: dict[str, Any] = {k: raw.pop(k) for k in list(raw) if k in OUR_KEYS + MODES}
+    for key, value in raw.items():
+        if isinstance(out.get(mode), dict) and key in out[mode] and out[mode][key] != value:
+            raise UserError(f"{path}: '{key}' is set both at the top level and under '{mode}:'")
+        _apply(out, key, value, mode)
+    return out
+
+
+def _translate_trl_script(raw: dict[str, Any], script: dict[str, Any]) -> None:
+    """Turn TRL-script keys into ours, in place; refuse the ones `tooln1 train` cannot honour."""
+    if not script:
+        return
+    defaults = trl_script_fields()
+    for key, value in script.items():
+        if key not in TRL_SCRIPT_KEYS and value != defaults[key]:
+            raise UserError(f"trl script argument '{key}' is not supported by tooln1 train (only "
+                            f"{', '.join(TRL_SCRIPT_KEYS)} are; `trl grpo` itself takes it)")  # fmt: skip
+    for ours, trl_key in (("model", "model_name_or_path"), ("data", "dataset_name")):
+        if script.get(trl_key) is not None:
+            raw[ours] = script[trl_key]
+    if script.get("reward_funcs") is not None:
+        funcs = script["reward_funcs"]
+        funcs = [funcs] if isinstance(funcs, str) else list(funcs)
+        if len(funcs) != 1 or funcs[0] not in REWARD_EXPORTS:
+            raise UserError(f"reward_funcs must be one of {', '.join(REWARD_EXPORTS)}, got {funcs}")
+        raw["reward"] = REWARD_EXPORTS[funcs[0]]
+    lora_keys = {k: v for k, v in script.items() if k.startswith("lora_")}
+    if script.get("use_peft"):
+        # trl.get_peft_config: ModelConfig's defaults for what the file leaves out
+        lora = {ours.split(".")[1]: script.get(k, defaults[k]) for k, ours in TRL_SCRIPT_KEYS.items()
+                if ours.startswith("lora.")}  # fmt: skip
+        raw["lora"] = {**lora, **(raw.get("lora") or {})}
+    elif lora_keys:
+        raise UserError(f"{', '.join(lora_keys)} set without use_peft: true (TRL would ignore them)")
+

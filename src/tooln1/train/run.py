@@ -30,6 +30,8 @@ from tooln1.train.config import TrainConfig
 logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.yaml"
+# TRL versions whose private `trl.trainer.utils._use_triton` the CPU LM-head patch was measured on.
+LM_HEAD_PATCH_TRL = ("1.16.0",)
 
 
 def stop_token_ids(tokenizer: Any, stops: Sequence[str]) -> list[int]:
@@ -170,6 +172,7 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, callb
         summary_path = run / SUMMARY_FILE
         summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
         summary["peak_rss_gib"] = round(peak_rss_gib(), 3)
+        summary["world_size"] = trainer.accelerator.num_processes  # e.g. 2 under `torchrun --nproc_per_node 2`
         summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         (run / "README.md").write_text(render_card(cfg, ref, report, summary), encoding="utf-8")
     logger.info("run folder: %s", run)
@@ -214,10 +217,16 @@ def score_labelled_positions_only() -> None:
     Triton runs, but *every* position (prompt included) elsewhere, to keep tile shapes fixed for compiling backends
     such as Neuron. On CPU nothing is compiled, and with a 262k vocabulary and ~400-token prompts the prompt
     positions are most of a step's time. The result is identical (unlabelled positions are zero either way).
-    Idempotent; applies to both trainers.
+    Idempotent; applies to both trainers. `_use_triton` is private: on a TRL other than the ones this was measured
+    on (`LM_HEAD_PATCH_TRL`), nothing is patched and a warning says so.
     """
+    import trl
     import trl.trainer.utils as trl_utils
 
+    if trl.__version__ not in LM_HEAD_PATCH_TRL or not callable(getattr(trl_utils, "_use_triton", None)):
+        logger.warning("TRL %s: the CPU LM-head speed-up (measured on TRL %s) is not applied",
+                       trl.__version__, ", ".join(LM_HEAD_PATCH_TRL))  # fmt: skip
+        return
     original = trl_utils._use_triton
     if getattr(original, "tooln1_cpu_compact", False):
         return
