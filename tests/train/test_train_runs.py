@@ -219,6 +219,11 @@ def _killable(run: Path, tiny: Path, data: Path, kill_at: str | None, resume: bo
     return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (issue 14): after a kill between the last checkpoint and the final model, --resume from "
+    "checkpoint-<max_steps> trains and logs one extra step (metrics [1, 2, 3, 4] with max_steps 3)",
+)
 def test_kill_9_at_any_moment_then_resume_logs_every_step_once_and_ends_with_a_final_model(
     tiny_model_dir: Path, samples_file: Path, tmp_path: Path
 ) -> None:
