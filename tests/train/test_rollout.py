@@ -108,3 +108,14 @@ def test_grpo_through_the_rollout_trains_logs_and_probes(
     assert all(p["n"] == 3 and p["accuracy"] == 0.0 for p in probes)
     minutes = [p["train_minutes"] for p in probes]
     assert minutes == sorted(minutes) and minutes[0] == 0.0
+
+
+def test_refill_with_no_prompt_left_to_draw_keeps_the_batch(tiny_model_dir: Path) -> None:
+    """A training set no larger than the batch (e.g. two samples): nothing to refill with, the batch stays."""
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    golds = [calls_to_json(s.gold) for s in make_samples()[:2]]
+    rollout = _Scripted(["a", "b"], golds, solved=set())
+    trainer = _Trainer(tok)
+    out = rollout(["a", "a", "b", "b"], trainer)
+    assert len(rollout.generated) == 1 and out["ground_truth"] == [golds[0]] * 2 + [golds[1]] * 2
+    assert trainer.logged["rollout/refilled_groups"] == 0.0 and trainer.logged["rollout/extra_completions"] == 0.0

@@ -108,6 +108,8 @@ class Rollout:
             in_batch = set(prompts)
             fresh = [p for p in self.rng.sample(self.pool, min(len(self.pool), len(flat) + n_groups))
                      if p not in in_batch][: len(flat)]  # fmt: skip
+            if not fresh:  # a pool no larger than the batch: nothing left to draw
+                break
             new_prompts = [p for p in fresh for _ in range(group)]
             new_golds = [self.gold[p] for p in new_prompts]
             new_pids, new_cids = self._generate(trainer, new_prompts)
