@@ -219,11 +219,6 @@ def _killable(run: Path, tiny: Path, data: Path, kill_at: str | None, resume: bo
     return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (issue 14): after a kill between the last checkpoint and the final model, --resume from "
-    "checkpoint-<max_steps> trains and logs one extra step (metrics [1, 2, 3, 4] with max_steps 3)",
-)
 def test_kill_9_at_any_moment_then_resume_logs_every_step_once_and_ends_with_a_final_model(
     tiny_model_dir: Path, samples_file: Path, tmp_path: Path
 ) -> None:
@@ -246,6 +241,9 @@ def test_kill_9_at_any_moment_then_resume_logs_every_step_once_and_ends_with_a_f
     assert "skipping checkpoint-2: no trainer_state.json" in logs[1]  # left by the kill at weights:2
     assert "skipping checkpoint-3: trainer_state.json is unreadable" in logs[2]  # left by the kill at state:3
     assert "resuming from" in logs[3] and "checkpoint-3" in logs[3]
+    # checkpoint-3 is the last step (max_steps 3, in a 4-step epoch): nothing is trained, no step 4 is logged.
+    assert "is at step 3 (max_steps 3): nothing left to train" in logs[3]
+    assert not (run / "checkpoint-4").exists()
     assert [m["step"] for m in read_metrics(run)] == [1, 2, 3]
     state = json.loads((run / "checkpoint-3" / "trainer_state.json").read_text())
     assert [h["step"] for h in state["log_history"] if "loss" in h] == [1, 2, 3]

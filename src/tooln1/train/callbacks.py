@@ -7,7 +7,8 @@ Example (a line of RUN/metrics.jsonl from a GRPO run; the rates come from `tooln
 
 TensorBoard gets the same scalars through transformers' own TensorBoardCallback (`report_to: [tensorboard]`).
 The final summary log of a run (train_runtime, ...) goes to RUN/train_summary.json, not the JSONL, so the JSONL
-holds exactly one line per logged optimizer step, which the resume check relies on.
+holds exactly one line per logged optimizer step, which the resume check relies on. `StopIfAlreadyTrained` keeps a
+run resumed from the checkpoint of its last step from training (and logging) a step past `max_steps`.
 """
 
 from __future__ import annotations
@@ -88,6 +89,34 @@ class MetricsJsonlCallback(TrainerCallback):
         line = {"step": state.global_step, **logs, "step_seconds": self._step_seconds, "rss_gib": peak_rss_gib()}
         with (self.run_dir / METRICS_FILE).open("a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
+
+
+class AlreadyTrained(Exception):
+    """Raised out of `trainer.train()` by `StopIfAlreadyTrained`: the resumed checkpoint is at `max_steps` already."""
+
+    def __init__(self, step: int, max_steps: int) -> None:
+        super().__init__(f"the resumed checkpoint is at step {step}, max_steps is {max_steps}: nothing to train")
+        self.step, self.max_steps = step, max_steps
+
+
+class StopIfAlreadyTrained(TrainerCallback):
+    """Leave `trainer.train()` before its first step when the checkpoint it resumed from has reached `max_steps`.
+
+    Why: transformers (5.24) resumes by fast-forwarding the dataloader past the batches already trained and then runs
+    the rest of that epoch; it compares `global_step` with `max_steps` only *after* a step (DefaultFlowCallback's
+    `on_step_end`). Resumed from the checkpoint of the last step (a kill after it, before the final model was saved),
+    it therefore trains, logs and checkpoints step max_steps + 1 whenever max_steps is not a whole number of epochs
+    (tiny_ci: 3 steps of a 4-step epoch), and otherwise logs a 0-step train summary over the real one. No callback
+    event between the restore and that step can cancel it (`should_training_stop` is read after the step), so this
+    raises instead, at the end of `on_train_begin`: by then the trainer has loaded the checkpoint's weights (after
+    `accelerator.prepare` under DeepSpeed/FSDP too) and computed `state.max_steps` its own way, so the model is the
+    last step's and the caller only has to save it. Register it last, so every other callback's `on_train_begin`
+    (ProbeCallback reading back its lines, ...) has run. A fresh run (step 0) is never stopped.
+    """
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if state.global_step > 0 and state.global_step >= state.max_steps:
+            raise AlreadyTrained(state.global_step, state.max_steps)
 
 
 class PlotCallback(TrainerCallback):

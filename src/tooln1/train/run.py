@@ -137,7 +137,8 @@ def _save_final(trainer: Any, cfg: TrainConfig) -> None:
 
 def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, callbacks: Sequence[Any] = ()) -> Path:
     """Run GRPO or SFT (per `cfg.mode`) and return the run folder. `callbacks` are extra TrainerCallbacks."""
-    from tooln1.train.callbacks import SUMMARY_FILE, MetricsJsonlCallback, PlotCallback, peak_rss_gib
+    from tooln1.train.callbacks import (SUMMARY_FILE, AlreadyTrained, MetricsJsonlCallback, PlotCallback,
+                                        StopIfAlreadyTrained, peak_rss_gib)  # fmt: skip
     from tooln1.train.card import render_card
     from tooln1.train.data import build_dataset, data_file, load_prompt_template, read_samples
 
@@ -158,6 +159,8 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, callb
     report["file"] = str(data_file(cfg.data))
     (run / CONFIG_FILE).write_text(cfg.to_yaml(), encoding="utf-8")
     ours = [MetricsJsonlCallback(run), PlotCallback(run, cfg.mode), *_probe(cfg, tokenizer, template), *callbacks]
+    if checkpoint is not None:
+        ours.append(StopIfAlreadyTrained())  # last: see its docstring
     if multi_turn:
         build_trainer = multiturn.build_trainer
     elif cfg.mode == "grpo":
@@ -166,7 +169,15 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, callb
         from tooln1.train.sft import build_trainer
     score_labelled_positions_only()
     trainer = build_trainer(cfg, args, model, tokenizer, dataset, lora_config(cfg), ours)
-    trainer.train(resume_from_checkpoint=checkpoint)
+    try:
+        trainer.train(resume_from_checkpoint=checkpoint)
+    except AlreadyTrained as done:
+        # Killed after the last checkpoint, before (or while) the final model was saved. The trainer holds that
+        # checkpoint's weights; end training for the callbacks (plot, final probe, TensorBoard writer) as
+        # transformers would have, and save the final model below.
+        logger.info("--resume: %s is at step %d (max_steps %d): nothing left to train; saving the final model",
+                    checkpoint, done.step, done.max_steps)  # fmt: skip
+        trainer.control = trainer.callback_handler.on_train_end(trainer.args, trainer.state, trainer.control)
     _save_final(trainer, cfg)
     if trainer.accelerator.is_main_process:
         summary_path = run / SUMMARY_FILE
