@@ -175,7 +175,8 @@ def test_wrong_or_missing_api_key_is_401():
          "messages.0.content"),
         ("/completions", b'{"prompt": "x", "max_tokens": 100000}', "application/json", 400, "capped"),
         ("/completions", b'{"prompt": "' + b"x" * 5000 + b'"}', "application/json", 413, "over 4096 bytes"),
-        ("/nowhere", b"{}", "application/json", 404, "Not Found"),
+        ("/nowhere", b"{}", "application/json", 404, "Invalid URL (POST /v1/nowhere): this server answers GET"),
+        ("/responses", b"{}", "application/json", 404, "Responses API is not served: use chat completions"),
     ],
 )  # fmt: skip
 def test_malformed_requests_get_openai_error_bodies(path, body, content_type, status, fragment):

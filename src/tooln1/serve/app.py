@@ -11,10 +11,11 @@ Routes: `GET /v1/models`, `POST /v1/chat/completions` (Tool-N1 prompt when the r
 `tooln1.serve.chat`), `POST /v1/completions` (the prompt string as is, the raw text back, no parsing: what
 BFCL-style evaluation sends). Every error is an OpenAI-style body `{"error": {"message", "type", "param",
 "code"}}`: 400 for a malformed request (`context_length_exceeded` when the prompt leaves no room), 401 for a wrong
-key, 408 for a body not received within `body_timeout`, 413 for an oversized body, 429 when the queue is full,
-503 when a queued request waited too long, 500 when the model fails; the server keeps serving after each. A client
-that hangs up stops its generation (streamed or not) at the next token. Each request is logged in one line:
-method, path, status, latency, prompt and completion tokens.
+key, 404 for any other path (`/v1/responses` too: the Responses API is not served, and the message says how an
+openai-agents client switches), 408 for a body not received within `body_timeout`, 413 for an oversized body, 429
+when the queue is full, 503 when a queued request waited too long, 500 when the model fails; the server keeps
+serving after each. A client that hangs up stops its generation (streamed or not) at the next token. Each request
+is logged in one line: method, path, status, latency, prompt and completion tokens.
 
 Generations run in worker threads (torch releases the GIL), at most `max_concurrency` at a time; the event loop
 stays free to answer, queue and refuse. The model name in a request is not checked: one server, one model.
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 USAGE_KEY = "tooln1_usage"  # where a route leaves its token counts (scope["state"]) for the request log line
 DISCONNECT_POLL_S = 0.1
+ROUTES = "GET /v1/models, POST /v1/chat/completions and POST /v1/completions"
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,15 @@ def _usage(gen: Generation) -> dict[str, int]:
     return {"prompt_tokens": gen.prompt_tokens, "completion_tokens": gen.completion_tokens, "total_tokens": total}
 
 
+def _unknown_url(method: str, path: str) -> str:
+    """The 404 message: OpenAI's own wording, what is served, and the way out for a Responses API client."""
+    message = f"Invalid URL ({method} {path}): this server answers {ROUTES}"
+    if path == "/v1/responses" or path.startswith("/v1/responses/"):
+        message += ("; the Responses API is not served: use chat completions (openai-agents: "
+                    'set_default_openai_api("chat_completions"))')  # fmt: skip
+    return message
+
+
 def _sse(obj: Any) -> str:
     return f"data: {json.dumps(obj, ensure_ascii=False)}\n\n"
 
@@ -256,9 +267,11 @@ def create_app(model: Any, tokenizer: Any, config: ServeConfig, generator: Gener
         return _error(400, f"{where}{msg}{more}", param=".".join(loc) or None, code=first.get("type"))
 
     @app.exception_handler(HTTPException)
-    async def _http(_request: Any, e: HTTPException) -> JSONResponse:
+    async def _http(request: Request, e: HTTPException) -> JSONResponse:
         kind = "invalid_request_error" if e.status_code < 500 else "server_error"
-        return JSONResponse(ApiError(e.status_code, str(e.detail), kind).body(), e.status_code, headers=e.headers)
+        # No route raises a 404 itself: this one is the router's "no such path"
+        message = _unknown_url(request.method, request.url.path) if e.status_code == 404 else str(e.detail)
+        return JSONResponse(ApiError(e.status_code, message, kind).body(), e.status_code, headers=e.headers)
 
     @app.exception_handler(Exception)
     async def _internal(_request: Any, e: Exception) -> JSONResponse:
