@@ -57,6 +57,15 @@ def test_nonexistent_model_path(samples_file: Path, tmp_path: Path) -> None:
     _assert_clean_error(proc, "model not found", "no-such-model")
 
 
+def test_data_smaller_than_one_generation_batch(samples_file: Path, tmp_path: Path) -> None:
+    # TRL's sampler would yield no batch at all: the run would end at step 0 with exit 0 and no metric line.
+    proc = _tooln1("train", "grpo", "--config", str(TINY_RECIPE), "--data", str(samples_file), "--max_samples", "1",
+                   "--per_device_train_batch_size", "4", "--num_generations", "2",
+                   "--output_dir", str(tmp_path / "run"))  # fmt: skip
+    _assert_clean_error(proc, "GRPO needs at least 2 prompts for one step", "the data has 1")
+    assert not (tmp_path / "run" / "metrics.jsonl").exists()
+
+
 def test_export_verl_cli(samples_file: Path, tmp_path: Path) -> None:
     proc = _tooln1("export", "verl", "--data", str(samples_file.parent), "--out", str(tmp_path / "verl"))
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import types
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,6 +42,8 @@ from tooln1.parsing import parse_completion
 from tooln1.prompt import PLAIN_CHAT_TEMPLATE, PromptTemplate, system_prompt
 from tooln1.rewards_multiturn import REASON_CODES, outcome_score
 from tooln1.train.config import TrainConfig
+
+logger = logging.getLogger(__name__)
 
 # PLAIN_CHAT_TEMPLATE (tooln1.prompt) with a BOS first (TRL tokenizes the rendered chat without adding special
 # tokens) and assistant tool calls written as Tool-N1's one JSON list. Messages without tool calls render exactly
@@ -156,6 +159,10 @@ def build_trainer(cfg: TrainConfig, args: Any, model: Any, tokenizer: Any, datas
     from trl import GRPOTrainer
 
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # the experimental-API warning, once per run
+    if cfg.rollout is not None:
+        # TRL's agent loop generates multi-turn rollouts itself; our rollout_func (shared prefill, refill) is for
+        # single-step prompts.
+        logger.warning("`rollout:` %s is not used for multi-turn data: TRL's environment loop generates", cfg.rollout)
     return GRPOTrainer(
         model=model,
         reward_funcs=MultiTurnReward(),

@@ -151,6 +151,8 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, callb
     data = multiturn.read_tasks(cfg.data, cfg.max_samples) if multi_turn else read_samples(cfg.data, cfg.max_samples)
     template = load_prompt_template(cfg.prompt_file)
     args = _trainer_args(cfg)  # before the model, as TRL does: a DeepSpeed ZeRO-3 config must exist at load time
+    if cfg.mode == "grpo":
+        _check_one_generation_batch(args, len(data))  # before the model too: fail fast
     model, tokenizer, ref = load_policy(cfg)
     if multi_turn:
         dataset, report = multiturn.build_dataset(data, template)
@@ -188,6 +190,21 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, callb
         (run / "README.md").write_text(render_card(cfg, ref, report, summary), encoding="utf-8")
     logger.info("run folder: %s", run)
     return run
+
+
+def _check_one_generation_batch(args: Any, n_prompts: int) -> None:
+    """A UserError when the data cannot fill one GRPO generation batch.
+
+    Why: TRL's RepeatSampler yields only full batches of `generation_batch_size / num_generations` distinct prompts
+    (per_device_train_batch_size x processes x steps_per_generation, which defaults to gradient_accumulation_steps,
+    over G); with fewer prompts the epoch is empty and training ends at step 0 with exit 0 and no log line.
+    """
+    need = args.generation_batch_size // args.num_generations
+    if n_prompts < need:
+        raise UserError(f"GRPO needs at least {need} prompts for one step (generation_batch_size "
+                        f"{args.generation_batch_size} / num_generations {args.num_generations}; per_device_train_"
+                        f"batch_size x processes x steps_per_generation), the data has {n_prompts}: lower "
+                        "per_device_train_batch_size or gradient_accumulation_steps, or add data")  # fmt: skip
 
 
 def _probe(cfg: TrainConfig, tokenizer: Any, template: Any) -> list[Any]:
