@@ -4,8 +4,9 @@ Example:
     $ .venv/bin/python benchmarks/bench_rollout.py                           # bundled model, 2 rounds x 3 steps
     $ .venv/bin/python benchmarks/bench_rollout.py --recipe-overrides --per_device_train_batch_size 16
 
-"Before" is TRL's own transformers generation (the recipe without `rollout:`); "after" is the same recipe with
-`rollout: {refill_rounds: 0}` (each prompt prefilled once through the backbone and shared by its G completions).
+"Before" is TRL's own transformers generation (the recipe with `--rollout null`); "after" is the same recipe with
+`rollout: {refill_rounds: 0}` (each prompt prefilled once through the backbone and shared by its G completions;
+no refill on either side, so both generate the same number of completions per step).
 Both run `tooln1 train grpo --config configs/cpu_demo.yaml` in fresh processes, alternating (before, after,
 before, ...), from the same model on the same synthetic prompts. The measure is the median of each run's logged
 `step_seconds` past its first step (the first holds one-off allocations), and the ratio is taken between each
@@ -56,7 +57,8 @@ def main() -> int:
     from tooln1.model import resolve_model
 
     common = (PREVIOUS if args.previous_recipe else []) + args.recipe_overrides
-    sides = {"before (TRL generation)": common, "after (tooln1 rollout)": common + ["--rollout.refill_rounds", "0"]}
+    sides = {"before (TRL generation)": common + ["--rollout", "null"],
+             "after (tooln1 rollout)": common + ["--rollout.refill_rounds", "0"]}
     times: dict[str, list[float]] = {name: [] for name in sides}
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
