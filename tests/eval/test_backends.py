@@ -34,6 +34,22 @@ def test_left_padded_length_sorted_batches_match_one_prompt_at_a_time(tiny_model
     assert ids[0] == single.tokenizer.bos_token_id and ids[1] != single.tokenizer.bos_token_id
 
 
+def test_a_plain_template_model_stops_at_the_turn_end_unless_told_otherwise(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    from tooln1.prompt import PLAIN_CHAT_TEMPLATE
+
+    plain = HFBackend(str(tiny_model_dir), GenSettings(max_new_tokens=4), dtype="float32")
+    assert plain.tokenizer.chat_template == PLAIN_CHAT_TEMPLATE and plain.settings.stop == ("\n\n",)
+    assert plain.stop_kwargs()["stop_strings"] == ["\n\n"]
+    told = HFBackend(str(tiny_model_dir), GenSettings(max_new_tokens=4, stop=("</tool_call>",)), dtype="float32")
+    assert told.settings.stop == ("</tool_call>",)
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    tok.chat_template = "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}{% endfor %}<|assistant|>"
+    own = HFBackend.from_loaded(plain.model, tok, GenSettings(max_new_tokens=4))
+    assert own.settings.stop == () and own.stop_kwargs() == {}
+
+
 def test_count_new_tokens_stops_at_the_first_eos():
     assert count_new_tokens([5, 6, 1, 0, 0], {1, 106}) == 3
     assert count_new_tokens([5, 106, 1], {1, 106}) == 2

@@ -23,11 +23,11 @@ twice as fast as fp32 at batch 8 (cpu_measurements.md §2), and BFCL's own vLLM 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from tooln1.errors import UserError
-from tooln1.prompt import DEFAULT_TEMPLATE, PromptTemplate, render_prompt
+from tooln1.prompt import DEFAULT_TEMPLATE, PLAIN_CHAT_TEMPLATE, PromptTemplate, render_prompt
 from tooln1.types import Sample
 
 DTYPES = ("bfloat16", "float32", "float16")
@@ -44,7 +44,8 @@ class GenSettings:
     seed: int = 0
     # Extra strings that end a completion (hf backend), e.g. "\n\n", the turn end of the plain chat template, which
     # a base model without an end-of-turn token would otherwise run past into invented turns (as training's
-    # `stop_tokens` does; a trained model saves those ids as EOS in its generation config).
+    # `stop_tokens` does; a trained model saves those ids as EOS in its generation config). Left empty, a model on
+    # the plain template gets "\n\n" (HFBackend._attach).
     stop: tuple[str, ...] = ()
 
     def sampling_kwargs(self) -> dict[str, Any]:
@@ -106,6 +107,12 @@ class HFBackend:
         return backend
 
     def _attach(self, model: Any, tokenizer: Any, settings: GenSettings, template: PromptTemplate) -> None:
+        if not settings.stop and tokenizer.chat_template in (None, "", PLAIN_CHAT_TEMPLATE):
+            # The plain template ends every turn with a blank line and a base model has no end-of-turn token:
+            # without this stop it writes the next "User:" turn up to max_new_tokens (a multi-turn BFCL episode of
+            # the bundled model took 7.7 minutes for two such replies), and the parser could read a call from a
+            # turn the model invented. The Tool-N1 reply itself never needs a blank line.
+            settings = replace(settings, stop=("\n\n",))
         self.settings = settings
         self.template = template
         self.model, self.tokenizer = model, tokenizer

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from tqdm import tqdm
 
 from tooln1.eval.backends import Backend
-from tooln1.eval.runner import RESULTS, Verdict, check_run_config, load_results
+from tooln1.eval.runner import Verdict, resume_results
 from tooln1.parsing import parse_completion
 from tooln1.types import Sample
 
@@ -181,12 +181,8 @@ def run_episodes(
     window: int = 8,
 ) -> list[dict[str, Any]]:
     """Run every unfinished episode, `window` at a time in lockstep; append each row as it finishes; rows in order."""
-    check_run_config(out_dir, config)
-    path = out_dir / RESULTS
-    done = load_results(path)
+    path, done = resume_results(out_dir, config, [e.id for e in episodes], "episodes")
     pending = [e for e in episodes if e.id not in done]
-    if len(pending) < len(episodes):
-        logger.info("%s: %d of %d episodes already done, resuming", path, len(episodes) - len(pending), len(episodes))
     if not pending:
         return [done[e.id] for e in episodes]
     backend = make_backend()

@@ -103,6 +103,16 @@ def check_run_config(out_dir: Path, config: dict[str, Any]) -> None:
     path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 
 
+def resume_results(out_dir: Path, config: dict[str, Any], ids: Sequence[str], unit: str) -> tuple[Path, dict]:
+    """Check the run's config and return its results path and the rows already there, by id (logged if any)."""
+    check_run_config(out_dir, config)
+    path = out_dir / RESULTS
+    done = load_results(path)
+    if already := sum(i in done for i in ids):
+        logger.info("%s: %d of %d %s already done, resuming", path, already, len(ids), unit)
+    return path, done
+
+
 def run_items(
     items: Sequence[EvalItem],
     make_backend: Callable[[], Backend],
@@ -114,12 +124,8 @@ def run_items(
 
     The backend is built only when something is left to do, so a finished run reports without loading a model.
     """
-    check_run_config(out_dir, config)
-    path = out_dir / RESULTS
-    done = load_results(path)
+    path, done = resume_results(out_dir, config, [it.id for it in items], "items")
     pending = [it for it in items if it.id not in done]
-    if len(pending) < len(items):
-        logger.info("%s: %d of %d items already done, resuming", path, len(items) - len(pending), len(items))
     if not pending:
         return [done[it.id] for it in items]
     backend = make_backend()
