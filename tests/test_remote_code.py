@@ -43,7 +43,7 @@ def data_dir(tmp_path: Path) -> Path:
     d.mkdir()
     s = Sample("a", "synth", [{"name": "f"}], [{"role": "user", "content": "hi"}], [ToolCall("f", {})])
     (d / "test.jsonl").write_text(s.to_json() + "\n")
-    (d / "train.jsonl").write_text(s.to_json() + "\n")
+    (d / "train.jsonl").write_text((s.to_json() + "\n") * 2)  # tiny_ci's GRPO step takes 2 prompts
     return d
 
 
