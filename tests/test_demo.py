@@ -92,3 +92,15 @@ def test_progress_is_throttled_in_a_log_file(caplog: pytest.LogCaptureFixture) -
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 2
     assert "item 1/150" in lines[0] and "item 150/150" in lines[1]
+
+
+def test_multi_turn_demo_evaluates_with_the_recipe_prompt_file(tmp_path, monkeypatch) -> None:
+    # The multi-turn demo trains with configs/cpu_demo.yaml's compact prompt wording; its evaluations must render
+    # the same prompts (they ran with the default wording before), from any working folder.
+    from tooln1.demo.multiturn import _prompt_file
+
+    monkeypatch.chdir(tmp_path)
+    flag, path = _prompt_file("configs/cpu_demo.yaml")
+    assert flag == "--prompt-file" and path.endswith("configs/prompts/cpu_compact.yaml")
+    assert Path(path).is_absolute() and Path(path).is_file()  # found in the repository, not the working folder
+    assert _prompt_file("configs/tiny_ci.yaml") == []

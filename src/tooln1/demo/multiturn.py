@@ -45,9 +45,19 @@ def _cli(argv: list[str]) -> None:
         raise SystemExit(f"stage failed: tooln1 {' '.join(argv)}")
 
 
+def _prompt_file(recipe: str) -> list[str]:
+    """`--prompt-file` of the recipe's `prompt_file`, so the evaluations render the prompts training saw."""
+    from tooln1.demo.pipeline import config_path
+    from tooln1.train.config import load_config
+
+    prompt_file = load_config(config_path(recipe), [], mode="grpo").prompt_file
+    return ["--prompt-file", str(config_path(prompt_file))] if prompt_file else []
+
+
 def _evals(out: Path, model: str, tag: str, args: argparse.Namespace) -> dict[str, Any]:
     """Held-out multi-turn tasks and the BFCL subset with one model; returns both summaries."""
-    gen = ["--model", model, "--max-new-tokens", str(args.max_new_tokens), "--max-steps", "4"]
+    gen = ["--model", model, "--max-new-tokens", str(args.max_new_tokens), "--max-steps", "4",
+           *_prompt_file(args.config)]  # fmt: skip
     _cli(["eval", "multi-turn", "--data", str(out / "data"), "--out", str(out / f"eval-{tag}-heldout"), *gen])
     _cli(["eval", "bfcl", "--categories", "multi_turn_base", "--limit", str(args.bfcl_limit), "--out",
           str(out / f"eval-{tag}-bfcl"), *gen])  # fmt: skip
