@@ -29,6 +29,8 @@ from agents import (
     set_default_openai_client,
     set_tracing_disabled,
 )
+# Private module of openai-agents, pinned to 0.24.0 in pyproject.toml: read only to put the SDK's process-wide
+# defaults back after a test (it has setters but no public getters).
 from agents.models import _openai_shared
 from langchain_core.messages import AIMessage
 from langchain_openai import ChatOpenAI
