@@ -7,7 +7,9 @@ trainer subclass). It does two things TRL's default transformers path does not:
    prefilled G times. Here each distinct prompt is prefilled once through the backbone, its KV cache is repeated G
    times, and `model.generate` continues from that cache (`tooln1.generation.prefilled_generate`). Greedy outputs
    are identical token for token to plain `generate` (tests/test_generation.py); sampled ones follow the same
-   distribution. Measured before/after in benchmarks/bench_rollout.py.
+   distribution, drawn by inverse CDF (`tooln1.generation.CdfSampler`) rather than `torch.multinomial`, whose
+   per-vocabulary-entry random numbers were ~40 % of a CPU rollout. Measured before/after in
+   benchmarks/bench_rollout.py.
 2. **Dynamic sampling (DAPO, Yu et al. 2025 §3.2),** optional: a group whose G rewards are all equal has zero
    advantage and adds no gradient. With `refill_rounds: N`, each all-equal group is replaced by a fresh training
    prompt (G new completions) for up to N rounds; the gold of a replaced group travels as the `ground_truth` extra
