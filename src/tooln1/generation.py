@@ -13,11 +13,12 @@ batched matmul over a non-contiguous slice, which copies the LM head weight once
 17 of 29 s of one prefill in a torch profile). The backbone-only prefill skips the LM head altogether. Greedy
 outputs are token for token those of plain `generate` (tests/test_generation.py).
 
-Sampling goes through `CdfSampler` instead of `torch.multinomial`: on this CPU, multinomial draws one exponential
-random number per vocabulary entry (`aten::exponential_`, 262k per row for Gemma-3), 82-108 ms of a 16-row decode
-step and 36-41 % of a whole rollout in a torch profile (16 rows x 64 tokens, bf16). Inverse-CDF sampling needs one
-uniform number per row. The distribution is the same (transformers' own temperature / top-k / top-p warpers,
-then one draw from the softmax); only the random stream differs.
+A sampling `generation_config` (the GRPO rollout's) draws through `CdfSampler` instead of `torch.multinomial`;
+callers that pass sampling kwargs without a config, as the eval backends do, keep transformers' sampling. On this
+CPU, multinomial draws one exponential random number per vocabulary entry (`aten::exponential_`, 262k per row for
+Gemma-3): 82-108 ms of a 16-row decode step, 36-41 % of a whole rollout in a torch profile (16 rows x 64 tokens,
+bf16). Inverse CDF needs one uniform number per row. The distribution is the same (transformers' own temperature /
+top-k / top-p warpers, then one draw from the softmax); only the random stream differs.
 
 Example:
     >>> mask_after_eos([[5, 7, 1, 0, 0], [5, 6, 6]], eos_ids={1})
@@ -134,7 +135,6 @@ def prefilled_generate(model: Any, prompt_ids: Sequence[Sequence[int]], group: i
             cache.batch_repeat_interleave(group)
             ids, mask = ids.repeat_interleave(group, 0), mask.repeat_interleave(group, 0)
         config, sampler = as_cdf_sampling(generation_config, getattr(model, "generation_config", None))
-        processors = LogitsProcessorList([*generate_kwargs.pop("logits_processor", []), *sampler])
         out = model.generate(input_ids=ids, attention_mask=mask, cache=cache, generation_config=config,
-                             logits_processor=processors, **generate_kwargs)  # fmt: skip
+                             logits_processor=LogitsProcessorList(sampler), **generate_kwargs)  # fmt: skip
     return out[:, width:].tolist()
