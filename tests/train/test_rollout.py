@@ -17,7 +17,7 @@ from transformers import AutoTokenizer
 from tooln1.prompt import canonical_completion
 from tooln1.train.callbacks import read_metrics
 from tooln1.train.config import load_config
-from tooln1.train.rollout import Rollout, zero_std_groups
+from tooln1.train.rollout import Rollout, end_at_stop, zero_std_groups
 from tooln1.train.run import train
 from tooln1.types import calls_to_json
 
@@ -44,13 +44,14 @@ class _Scripted(Rollout):
         self.solved, self.generated = solved, []
         self._checked = True
 
-    def _generate(self, trainer: Any, prompts: list[str]) -> tuple[list, list]:
+    def _generate(self, trainer: Any, prompts: list[str]) -> tuple[list, list, list]:
         self.generated.append(prompts)
         texts = []
         for k, p in enumerate(prompts):
             right = p in self.solved and k % trainer.num_generations == 0
             texts.append(canonical_completion(json.loads(self.gold[p])) if right else "no call")
-        return [[0]] * len(prompts), [trainer.processing_class(t)["input_ids"] for t in texts]
+        rows = [trainer.processing_class(t)["input_ids"] for t in texts]
+        return [[0]] * len(prompts), rows, [[1] * len(r) for r in rows]
 
 
 class _Trainer:
@@ -119,3 +120,17 @@ def test_refill_with_no_prompt_left_to_draw_keeps_the_batch(tiny_model_dir: Path
     out = rollout(["a", "a", "b", "b"], trainer)
     assert len(rollout.generated) == 1 and out["ground_truth"] == [golds[0]] * 2 + [golds[1]] * 2
     assert trainer.logged["rollout/refilled_groups"] == 0.0 and trainer.logged["rollout/extra_completions"] == 0.0
+
+
+def test_end_at_stop_cuts_after_the_stop_string_and_closes_with_an_unlearned_eos(tiny_model_dir: Path) -> None:
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    eos, pad = tok.eos_token_id, tok.pad_token_id
+    call = '<think>f</think><tool_call>[{"name": "f", "arguments": {}}]</tool_call>'
+    stopped = tok(call + " and then", add_special_tokens=False).input_ids + [pad, pad]  # as generate pads it
+    plain = tok("no call here", add_special_tokens=False).input_ids
+    ended = plain + [eos]
+    rows, masks = end_at_stop([stopped, plain, ended], tok, ["</tool_call>"], eos)
+    assert tok.decode(rows[0][:-1]) == call and rows[0][-1] == eos  # nothing after the stop string survives
+    assert masks[0] == [1] * (len(rows[0]) - 1) + [0]  # the appended EOS was not sampled: no loss on it
+    assert (rows[1], masks[1]) == (plain, [1] * len(plain))  # cut at the length cap: left for TRL to mask
+    assert (rows[2], masks[2]) == (ended, [1] * len(ended))  # the model stopped by itself

@@ -63,6 +63,8 @@ def test_sft_mode_reads_the_sft_mapping_only(tmp_path: Path) -> None:
         ("data: d\n", ["--rollout.refill", "1"], r"'rollout.refill'.*valid rollout keys: refill_rounds"),
         ("data: d\n", ["--rollout.refill_rounds", "-1"], r"refill_rounds must be a whole number >= 0, got -1"),
         ("data: d\n", ["--rollout.refill_rounds", "true"], r"refill_rounds must be a whole number"),
+        ("data: d\n", ["--rollout.stop_strings", "</tool_call>"], r"stop_strings must be a list of non-empty"),
+        ("data: d\nrollout: {stop_strings: ['']}\n", [], r"stop_strings must be a list of non-empty strings"),
         ("data: d\ngrpo: {output_dir: x}\n", [], r"top-level 'output_dir'"),
         ("model: bundled\n", [], r"no training data"),
         ("data: d\n", ["--max_steps"], r"needs a value"),
@@ -196,3 +198,14 @@ def test_reward_exports_are_ready_instances_of_each_variant() -> None:
         module, name = dotted.rsplit(".", 1)  # what `trl grpo --reward_funcs` does with a dotted path
         fn = getattr(importlib.import_module(module), name)
         assert isinstance(fn, TrlReward) and fn.variant == variant and fn.__name__ == f"tool_n1_{variant}"
+
+
+def test_evaluations_of_the_policy_stop_where_its_rollouts_stop(tmp_path: Path) -> None:
+    from tooln1.train.run import rollout_stops
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text('data: d\nstop_tokens: ["\\n\\n"]\nrollout: {stop_strings: ["</tool_call>"]}\n')
+    assert rollout_stops(load_config(recipe, [], mode="grpo")) == ("\n\n", "</tool_call>")
+    assert rollout_stops(load_config(recipe, ["--rollout", "null"], mode="grpo")) == ("\n\n",)
+    recipe.write_text("data: d\n")
+    assert rollout_stops(load_config(recipe, [], mode="grpo")) == ()  # the backend's own default applies

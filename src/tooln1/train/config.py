@@ -54,7 +54,7 @@ MODES = ("grpo", "sft")
 SFT_TARGETS = ("auto", "think", "no_think")
 LORA_KEYS = ("r", "alpha", "dropout", "target_modules", "layers_to_transform")
 PROBE_KEYS = ("every", "n", "data", "max_new_tokens", "batch_size", "stop_after_minutes")  # tooln1.train.probe.ProbeCallback
-ROLLOUT_KEYS = ("refill_rounds",)  # tooln1.train.rollout.Rollout
+ROLLOUT_KEYS = ("refill_rounds", "stop_strings")  # tooln1.train.rollout.Rollout
 MAPPINGS = ("lora", "probe", "rollout")  # our keys that hold a mapping (reachable as --lora.r 8, --probe.every 4)
 DTYPES = ("float32", "bfloat16", "float16", "auto")
 
@@ -110,9 +110,10 @@ class TrainConfig:
             of the live policy on the first `n` samples of `data`'s test.jsonl (default: the training data folder)
             at step 0, every `every` steps and at the end, in RUN/probe.jsonl (`tooln1.train.probe`);
             `stop_after_minutes` ends training after that much training time, probes excluded.
-        rollout: GRPO only. None (default): TRL's own generation. A mapping ({refill_rounds}) generates through
-            `tooln1.train.rollout.Rollout`: each prompt prefilled once for its G completions, and with
-            `refill_rounds: N` up to N rounds of DAPO dynamic sampling (all-equal groups replaced).
+        rollout: GRPO only. None (default): TRL's own generation. A mapping ({refill_rounds, stop_strings})
+            generates through `tooln1.train.rollout.Rollout`: each prompt prefilled once for its G completions,
+            with `refill_rounds: N` up to N rounds of DAPO dynamic sampling (all-equal groups replaced), and with
+            `stop_strings` (any number of tokens, e.g. "</tool_call>") completions end at the first of them.
         trainer: keyword arguments for trl.GRPOConfig / trl.SFTConfig.
     """
 
@@ -238,6 +239,9 @@ def _check(raw: dict[str, Any], mode: str, source: str) -> TrainConfig:
     rounds = (cfg.rollout or {}).get("refill_rounds", 0)
     if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 0:
         raise UserError(f"rollout.refill_rounds must be a whole number >= 0, got {rounds!r}")
+    stops = (cfg.rollout or {}).get("stop_strings") or []
+    if not isinstance(stops, list) or not all(isinstance(x, str) and x for x in stops):
+        raise UserError(f"rollout.stop_strings must be a list of non-empty strings, got {stops!r}")
     if cfg.dtype not in DTYPES:
         raise UserError(f"unknown dtype '{cfg.dtype}'; valid: {', '.join(DTYPES)}")
     if isinstance(cfg.stop_tokens, str):

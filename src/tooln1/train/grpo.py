@@ -30,8 +30,9 @@ def build_trainer(
     if cfg.rollout is not None:
         from tooln1.train.rollout import Rollout
 
-        rollout = Rollout(dataset["prompt"], dataset["ground_truth"], cfg.reward,
-                          int(cfg.rollout.get("refill_rounds", 0)), seed=args.seed)  # fmt: skip
+        r = cfg.rollout
+        rollout = Rollout(dataset["prompt"], dataset["ground_truth"], cfg.reward, int(r.get("refill_rounds", 0)),
+                          seed=args.seed, stop_strings=r.get("stop_strings") or ())  # fmt: skip
     return GRPOTrainer(
         model=model,
         reward_funcs=TrlReward(cfg.reward),

@@ -65,12 +65,14 @@ class ProbeCallback(TrainerCallback):
         batch_size: int = 16,
         template: PromptTemplate = DEFAULT_TEMPLATE,
         stop_after_minutes: float | None = None,
+        stop: Sequence[str] = (),
     ) -> None:
         if every < 1:
             raise ValueError(f"probe.every must be >= 1, got {every}")
         self.path = Path(run_dir) / PROBE_FILE
         self.samples, self.tokenizer, self.every, self.template = list(samples), tokenizer, every, template
         self.max_new_tokens, self.batch_size, self.stop_after_minutes = max_new_tokens, batch_size, stop_after_minutes
+        self.stop = tuple(stop)  # where the rollouts stop (empty: the backend's default)
         self._began: float | None = None
         self._probe_seconds = 0.0  # time spent probing, taken out of train_minutes
         self._offset_minutes = 0.0  # a resumed run continues the time axis of the lines it keeps
@@ -87,7 +89,7 @@ class ProbeCallback(TrainerCallback):
 
         started = time.perf_counter()
         minutes = self._train_minutes()
-        settings = GenSettings(max_new_tokens=self.max_new_tokens, batch_size=self.batch_size)
+        settings = GenSettings(max_new_tokens=self.max_new_tokens, batch_size=self.batch_size, stop=self.stop)
         backend = HFBackend.from_loaded(model, self.tokenizer, settings, self.template)
         was_training = model.training
         model.eval()

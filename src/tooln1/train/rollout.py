@@ -1,7 +1,7 @@
 """GRPO rollouts for CPU budgets, through TRL's `rollout_func`: shared-prompt prefill and dynamic sampling.
 
 `Rollout` is handed to `trl.GRPOTrainer(rollout_func=...)`, TRL's extension point for custom generation (no
-trainer subclass). It does two things TRL's default transformers path does not:
+trainer subclass). It does what TRL's default transformers path does not:
 
 1. **Shared-prompt prefill.** TRL generates the G completions of a prompt as G independent rows, so the prompt is
    prefilled G times. Here each distinct prompt is prefilled once through the backbone, its KV cache is repeated G
@@ -15,6 +15,8 @@ trainer subclass). It does two things TRL's default transformers path does not:
    prompt (G new completions) for up to N rounds; the gold of a replaced group travels as the `ground_truth` extra
    field, which TRL merges into the reward's inputs. DAPO over-samples until the batch is full; a bounded number of
    rounds keeps a CPU step's time bounded instead. Not in Tool-N1 (it trains with plain GRPO on verl).
+3. **Stop strings,** optional (`stop_strings`): a completion ends at the first of them, whatever its length in
+   tokens, and gets an EOS that carries no loss (`end_at_stop`), so TRL takes it as ended, not as cut off.
 
 The completions are masked after their first EOS exactly as TRL masks them. Logged per generation batch (TRL's
 metric log, so metrics.jsonl and TensorBoard): `rollout/zero_std_groups` (share of all-equal groups as generated),
@@ -25,6 +27,7 @@ biases TRL's `reward` towards mixed groups), `rollout/refilled_groups` (share re
 Example (recipe keys; without `rollout:` TRL's own generation runs):
 
     rollout: {refill_rounds: 1}     # any `rollout:` mapping turns the shared prefill on; refill_rounds 0: no refill
+    rollout: {refill_rounds: 1, stop_strings: ["</tool_call>"]}   # and every reply ends at its first call block
 
     >>> zero_std_groups([1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0], group=4)
     [1]
@@ -46,6 +49,35 @@ logger = logging.getLogger(__name__)
 TRL_TESTED = "1.16.0"
 
 
+def end_at_stop(rows: Sequence[Sequence[int]], tokenizer: Any, stops: Sequence[str], eos_id: int
+                ) -> tuple[list[list[int]], list[list[int]]]:  # fmt: skip
+    """Rows that generation ended at a stop string, cut after it and closed with an EOS the loss does not see.
+
+    transformers pads a row that a stop string finished, and TRL takes a completion without a final EOS (or pad)
+    for one cut at the length cap: `mask_truncated_completions` would drop it and `completions/clipped_ratio` count
+    it. The appended EOS marks it as ended; its loss-mask entry is 0 (TRL's `env_mask`), since it was not sampled.
+    Returns (rows, loss masks); rows that end in an EOS already, or hold no stop string, are kept whole.
+    """
+    out, masks = [], []
+    for row in rows:
+        row = list(row)
+        text = tokenizer.decode(row, skip_special_tokens=True)
+        if (row and row[-1] == eos_id) or not any(s in text for s in stops):
+            out.append(row)
+            masks.append([1] * len(row))
+            continue
+        lo, hi = 1, len(row)  # the shortest prefix that holds a stop string
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if any(s in tokenizer.decode(row[:mid], skip_special_tokens=True) for s in stops):
+                hi = mid
+            else:
+                lo = mid + 1
+        out.append(row[:lo] + [eos_id])
+        masks.append([1] * lo + [0])
+    return out, masks
+
+
 def zero_std_groups(rewards: Sequence[float], group: int) -> list[int]:
     """Indices of the groups (consecutive runs of `group` rewards) whose rewards are all equal."""
     return [g for g in range(len(rewards) // group) if len(set(rewards[g * group : (g + 1) * group])) == 1]
@@ -55,10 +87,11 @@ class Rollout:
     """A `rollout_func` for `trl.GRPOTrainer`: shared-prompt prefill and optional dynamic sampling (module doc)."""
 
     def __init__(self, prompts: Sequence[str], golds: Sequence[str], variant: str, refill_rounds: int = 0,
-                 seed: int = 0) -> None:  # fmt: skip
+                 seed: int = 0, stop_strings: Sequence[str] = ()) -> None:  # fmt: skip
         if len(prompts) != len(golds):
             raise ValueError("one gold per prompt")
         self.gold = dict(zip(prompts, golds, strict=True))
+        self.stop_strings = list(stop_strings)
         self.pool = list(self.gold)
         self.variant, self.refill_rounds = variant, refill_rounds
         self.rng = random.Random(seed)
@@ -72,17 +105,24 @@ class Rollout:
                                "remove `rollout:` from the recipe to use TRL's own generation")  # fmt: skip
         self._checked = True
 
-    def _generate(self, trainer: Any, prompts: list[str]) -> tuple[list[list[int]], list[list[int]]]:
-        """(prompt_ids, completion_ids) for `prompts`, which hold each prompt G times in a row."""
+    def _generate(self, trainer: Any, prompts: list[str]) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
+        """(prompt_ids, completion_ids, loss mask) for `prompts`, which hold each prompt G times in a row."""
         from trl.models import unwrap_model_for_generation
 
         group = trainer.num_generations
         distinct = prompts[::group]
-        ids = trainer.processing_class(text=distinct)["input_ids"]  # what TRL does with string prompts
-        pad = trainer.processing_class.pad_token_id
+        tok = trainer.processing_class
+        ids = tok(text=distinct)["input_ids"]  # what TRL does with string prompts
+        stops = {"stop_strings": self.stop_strings, "tokenizer": tok} if self.stop_strings else {}
         with unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator) as model:
-            rows = prefilled_generate(model, ids, group, trainer.generation_config, pad)
-        return [p for p in ids for _ in range(group)], mask_after_eos(rows, set(trainer.eos_token_ids))
+            rows = prefilled_generate(model, ids, group, trainer.generation_config, tok.pad_token_id, **stops)
+        eos = trainer.eos_token_ids
+        rows = mask_after_eos(rows, set(eos))
+        masks = [[1] * len(r) for r in rows]
+        if self.stop_strings:
+            eos_id = tok.eos_token_id if tok.eos_token_id in eos else eos[0]
+            rows, masks = end_at_stop(rows, tok, self.stop_strings, eos_id)
+        return [p for p in ids for _ in range(group)], rows, masks
 
     def _rewards(self, trainer: Any, completion_ids: list[list[int]], golds: list[str]) -> list[float]:
         texts = trainer.processing_class.batch_decode(completion_ids, skip_special_tokens=True)
@@ -94,7 +134,7 @@ class Rollout:
         group = trainer.num_generations
         prompts = list(prompts)
         golds = [self.gold[p] for p in prompts]
-        prompt_ids, completion_ids = self._generate(trainer, prompts)
+        prompt_ids, completion_ids, masks = self._generate(trainer, prompts)
         n_groups = len(prompts) // group
         flat, refilled, extra = [], 0, 0
         if self.refill_rounds:
@@ -114,17 +154,20 @@ class Rollout:
                 break
             new_prompts = [p for p in fresh for _ in range(group)]
             new_golds = [self.gold[p] for p in new_prompts]
-            new_pids, new_cids = self._generate(trainer, new_prompts)
+            new_pids, new_cids, new_masks = self._generate(trainer, new_prompts)
             extra += len(new_prompts)
             still_flat = set(zero_std_groups(self._rewards(trainer, new_cids, new_golds), group))
             useful = [k for k in range(len(fresh)) if k not in still_flat]
             for slot, k in zip(list(flat), useful, strict=False):  # an informative new group takes a flat slot
                 dst, src = slice(slot * group, (slot + 1) * group), slice(k * group, (k + 1) * group)
                 prompts[dst], golds[dst] = new_prompts[src], new_golds[src]
-                prompt_ids[dst], completion_ids[dst] = new_pids[src], new_cids[src]
+                prompt_ids[dst], completion_ids[dst], masks[dst] = new_pids[src], new_cids[src], new_masks[src]
                 flat.remove(slot)
                 refilled += 1
         if self.refill_rounds:
             trainer._log_metric("rollout/refilled_groups", refilled / n_groups)
             trainer._log_metric("rollout/extra_completions", float(extra))
-        return {"prompt_ids": prompt_ids, "completion_ids": completion_ids, "logprobs": None, "ground_truth": golds}
+        out = {"prompt_ids": prompt_ids, "completion_ids": completion_ids, "logprobs": None, "ground_truth": golds}
+        if self.stop_strings:
+            out["env_mask"] = masks
+        return out

@@ -222,7 +222,13 @@ def _probe(cfg: TrainConfig, tokenizer: Any, template: Any) -> list[Any]:
     stop = probe.get("stop_after_minutes")
     return [ProbeCallback(cfg.output_dir, samples, tokenizer, int(probe.get("every", 5)),
                           int(probe.get("max_new_tokens", 96)), int(probe.get("batch_size", 16)), template,
-                          None if stop is None else float(stop))]  # fmt: skip
+                          None if stop is None else float(stop), rollout_stops(cfg))]  # fmt: skip
+
+
+def rollout_stops(cfg: TrainConfig) -> tuple[str, ...]:
+    """Every string that ends a training completion: `stop_tokens` and the rollout's `stop_strings`, so an
+    evaluation of the policy (the probe, the demo's stages) ends its replies where training's rollouts end them."""
+    return (*cfg.stop_tokens, *((cfg.rollout or {}).get("stop_strings") or ()))
 
 
 def _trainer_args(cfg: TrainConfig) -> Any:
