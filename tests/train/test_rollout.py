@@ -129,7 +129,7 @@ def test_end_at_stop_cuts_after_the_stop_string_and_closes_with_an_unlearned_eos
     stopped = tok(call + " and then", add_special_tokens=False).input_ids + [pad, pad]  # as generate pads it
     plain = tok("no call here", add_special_tokens=False).input_ids
     ended = plain + [eos]
-    rows, masks = end_at_stop([stopped, plain, ended], tok, ["</tool_call>"], eos)
+    rows, masks = end_at_stop([stopped, plain, ended], tok, ["</tool_call>"], [eos])
     assert tok.decode(rows[0][:-1]) == call and rows[0][-1] == eos  # nothing after the stop string survives
     assert masks[0] == [1] * (len(rows[0]) - 1) + [0]  # the appended EOS was not sampled: no loss on it
     assert (rows[1], masks[1]) == (plain, [1] * len(plain))  # cut at the length cap: left for TRL to mask

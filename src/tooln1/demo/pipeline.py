@@ -193,31 +193,23 @@ class Demo:
             result["prompts_per_step"] = prompts_per_step(cfg.trainer)
         return result
 
-    def _recipe(self) -> Any:
-        """The training recipe (configs/cpu_demo.yaml unless --config), read as GRPO reads it."""
-        from tooln1.train.config import load_config
-
-        return load_config(config_path(self.cfg.config), ["--data", "unused"], mode="grpo")
-
-    def _template(self) -> Any:
-        """The prompt wording of the training recipe (its `prompt_file`), so evaluation prompts equal training's."""
-        from tooln1.train.data import load_prompt_template
-
-        recipe = self._recipe()
-        return load_prompt_template(str(config_path(recipe.prompt_file)) if recipe.prompt_file else None)
-
     def _backend(self, model: str) -> Any:
         """One loaded model per stage, shared by its held-out and BFCL evaluations."""
         if model not in self._backends:
             from tooln1.eval.backends import GenSettings, HFBackend
+            from tooln1.train.config import load_config
+            from tooln1.train.data import load_prompt_template
             from tooln1.train.run import rollout_stops
 
             self._backends.clear()
-            # Every stage, the untrained model included, ends its replies where training's rollouts end them
-            # (configs/cpu_demo.yaml: the plain template's blank line and the first </tool_call>).
+            recipe = load_config(config_path(self.cfg.config), ["--data", "unused"], mode="grpo")
+            # The recipe's prompt wording (its `prompt_file`), so evaluation prompts equal training's, and its stops:
+            # every stage, the untrained model included, ends its replies where training's rollouts end them
+            # (configs/cpu_demo.yaml: the plain template's blank line).
+            template = load_prompt_template(str(config_path(recipe.prompt_file)) if recipe.prompt_file else None)
             settings = GenSettings(max_new_tokens=self.cfg.max_new_tokens, batch_size=self.cfg.batch_size,
-                                   stop=rollout_stops(self._recipe()))
-            self._backends[model] = HFBackend(model, settings, template=self._template())
+                                   stop=rollout_stops(recipe))
+            self._backends[model] = HFBackend(model, settings, template=template)
         return self._backends[model]
 
     def evaluate(self, stage: str, with_bfcl: bool) -> dict[str, Any]:

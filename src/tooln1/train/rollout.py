@@ -49,31 +49,33 @@ logger = logging.getLogger(__name__)
 TRL_TESTED = "1.16.0"
 
 
-def end_at_stop(rows: Sequence[Sequence[int]], tokenizer: Any, stops: Sequence[str], eos_id: int
+def end_at_stop(rows: Sequence[Sequence[int]], tokenizer: Any, stops: Sequence[str], eos_ids: Sequence[int]
                 ) -> tuple[list[list[int]], list[list[int]]]:  # fmt: skip
     """Rows that generation ended at a stop string, cut after it and closed with an EOS the loss does not see.
 
     transformers pads a row that a stop string finished, and TRL takes a completion without a final EOS (or pad)
     for one cut at the length cap: `mask_truncated_completions` would drop it and `completions/clipped_ratio` count
-    it. The appended EOS marks it as ended; its loss-mask entry is 0 (TRL's `env_mask`), since it was not sampled.
-    Returns (rows, loss masks); rows that end in an EOS already, or hold no stop string, are kept whole.
+    it. The appended EOS (the tokenizer's, else the first of `eos_ids`) marks it as ended; its loss-mask entry is 0
+    (TRL's `env_mask`), since it was not sampled. Returns (rows, loss masks); rows that end in one of `eos_ids`
+    already, or hold no stop string, are kept whole.
     """
+    close = tokenizer.eos_token_id if tokenizer.eos_token_id in eos_ids else eos_ids[0]
+
+    def has_stop(ids: Sequence[int]) -> bool:
+        text = tokenizer.decode(ids, skip_special_tokens=True)
+        return any(s in text for s in stops)
+
     out, masks = [], []
-    for row in rows:
-        row = list(row)
-        text = tokenizer.decode(row, skip_special_tokens=True)
-        if (row and row[-1] == eos_id) or not any(s in text for s in stops):
+    for row in map(list, rows):
+        if (row and row[-1] in eos_ids) or not has_stop(row):
             out.append(row)
             masks.append([1] * len(row))
             continue
-        lo, hi = 1, len(row)  # the shortest prefix that holds a stop string
+        lo, hi = 1, len(row)  # binary search for the shortest prefix that holds a stop string
         while lo < hi:
             mid = (lo + hi) // 2
-            if any(s in tokenizer.decode(row[:mid], skip_special_tokens=True) for s in stops):
-                hi = mid
-            else:
-                lo = mid + 1
-        out.append(row[:lo] + [eos_id])
+            lo, hi = (lo, mid) if has_stop(row[:mid]) else (mid + 1, hi)
+        out.append(row[:lo] + [close])
         masks.append([1] * lo + [0])
     return out, masks
 
@@ -116,12 +118,11 @@ class Rollout:
         stops = {"stop_strings": self.stop_strings, "tokenizer": tok} if self.stop_strings else {}
         with unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator) as model:
             rows = prefilled_generate(model, ids, group, trainer.generation_config, tok.pad_token_id, **stops)
-        eos = trainer.eos_token_ids
-        rows = mask_after_eos(rows, set(eos))
-        masks = [[1] * len(r) for r in rows]
+        rows = mask_after_eos(rows, set(trainer.eos_token_ids))
         if self.stop_strings:
-            eos_id = tok.eos_token_id if tok.eos_token_id in eos else eos[0]
-            rows, masks = end_at_stop(rows, tok, self.stop_strings, eos_id)
+            rows, masks = end_at_stop(rows, tok, self.stop_strings, list(trainer.eos_token_ids))
+        else:
+            masks = [[1] * len(r) for r in rows]
         return [p for p in ids for _ in range(group)], rows, masks
 
     def _rewards(self, trainer: Any, completion_ids: list[list[int]], golds: list[str]) -> list[float]:
