@@ -35,6 +35,7 @@ Example (recipe keys; without `rollout:` TRL's own generation runs):
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 from collections.abc import Sequence
@@ -115,9 +116,12 @@ class Rollout:
         distinct = prompts[::group]
         tok = trainer.processing_class
         ids = tok(text=distinct)["input_ids"]  # what TRL does with string prompts
-        stops = {"stop_strings": self.stop_strings, "tokenizer": tok} if self.stop_strings else {}
+        config, kwargs = trainer.generation_config, {}
+        if self.stop_strings:  # on the config: transformers deprecates generate kwargs beside a generation_config
+            config, kwargs = copy.copy(config), {"tokenizer": tok}
+            config.stop_strings = self.stop_strings
         with unwrap_model_for_generation(trainer.model_wrapped, trainer.accelerator) as model:
-            rows = prefilled_generate(model, ids, group, trainer.generation_config, tok.pad_token_id, **stops)
+            rows = prefilled_generate(model, ids, group, config, tok.pad_token_id, **kwargs)
         rows = mask_after_eos(rows, set(trainer.eos_token_ids))
         if self.stop_strings:
             rows, masks = end_at_stop(rows, tok, self.stop_strings, list(trainer.eos_token_ids))
