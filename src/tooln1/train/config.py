@@ -114,6 +114,8 @@ class TrainConfig:
             generates through `tooln1.train.rollout.Rollout`: each prompt prefilled once for its G completions,
             with `refill_rounds: N` up to N rounds of DAPO dynamic sampling (all-equal groups replaced), and with
             `stop_strings` (any number of tokens, e.g. "</tool_call>") completions end at the first of them.
+        skip_flat_rows: GRPO only (default true). Leave the rows of zero advantage out of the loss's forward and
+            backward pass where that leaves the gradient exactly as TRL's (`tooln1.train.grpo`); false: TRL's pass.
         trainer: keyword arguments for trl.GRPOConfig / trl.SFTConfig.
     """
 
@@ -131,6 +133,7 @@ class TrainConfig:
     lora: dict[str, Any] | None = None
     probe: dict[str, Any] | None = None
     rollout: dict[str, Any] | None = None
+    skip_flat_rows: bool = True
     trainer: dict[str, Any] = field(default_factory=dict)
 
     def to_yaml(self) -> str:
@@ -242,6 +245,8 @@ def _check(raw: dict[str, Any], mode: str, source: str) -> TrainConfig:
     stops = (cfg.rollout or {}).get("stop_strings") or []
     if not isinstance(stops, list) or not all(isinstance(x, str) and x for x in stops):
         raise UserError(f"rollout.stop_strings must be a list of non-empty strings, got {stops!r}")
+    if not isinstance(cfg.skip_flat_rows, bool):
+        raise UserError(f"skip_flat_rows must be true or false, got {cfg.skip_flat_rows!r}")
     if cfg.dtype not in DTYPES:
         raise UserError(f"unknown dtype '{cfg.dtype}'; valid: {', '.join(DTYPES)}")
     if isinstance(cfg.stop_tokens, str):
