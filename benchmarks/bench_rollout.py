@@ -78,7 +78,7 @@ def main() -> int:
     common = (PREVIOUS if args.previous_recipe else []) + args.recipe_overrides
     sides = {"TRL (its generation and loss pass)": common + ["--rollout", "null", "--skip_flat_rows", "false"],
              "+ tooln1 rollout": common + ["--rollout.refill_rounds", "0", "--skip_flat_rows", "false"],
-             "+ flat rows skipped": common + ["--rollout.refill_rounds", "0", "--skip_flat_rows", "true"]}
+             "+ flat rows skipped": common + ["--rollout.refill_rounds", "0", "--skip_flat_rows", "true"]}  # fmt: skip
     times: dict[str, list[float]] = {name: [] for name in sides}
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
