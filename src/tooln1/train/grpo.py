@@ -14,9 +14,10 @@ are plain strings that already carry each sample's tools, so TRL's global `tools
 (beta 0) and a loss normalised by the generation batch's token count (`dapo`, `cispo`), such a row adds exactly 0
 to the loss and to every gradient. TRL still runs its forward and backward pass. `SkipFlatRowsGRPOTrainer`
 drops those rows from each micro-batch before TRL's own loss (and the padding columns no kept row uses), and skips
-the pass when no row is left: the same gradient, less work. Measured (2026-12-03, 2 cores, from a 30-step SFT
-warm-up, the shipped recipe, 5 steps, same seed): the training half of a step went from 13.4 s to 7.4 s, the whole
-step from 28.0 s to 22.0 s (benchmarks/bench_rollout.py prints the ratio). Where it would not be exact (a KL term,
+the pass when no row is left: the same gradient, less work. Measured (2026-12-03, 2 cores, configs/cpu_demo.yaml):
+from a 30-step SFT warm-up with one refill round (35 % of groups still flat), 5 steps, same seed, the training half
+of a step took 7.4 s instead of 13.4 s (the whole step 22.0 s instead of 28.0 s); from the demo's 10-step warm-up
+without refill (88 % flat), 10.2 s instead of 22.3 s per step (benchmarks/bench_rollout.py). Where it would not be exact (a KL term,
 an entropy bonus or entropy mask, a per-row loss normalisation, several processes whose passes must stay in step,
 multimodal inputs), the override stands aside and TRL's loss runs unchanged; `skip_flat_rows: false` in a recipe
 turns it off (e.g. to log TRL's `entropy`, which is otherwise taken over the kept rows only).
