@@ -23,7 +23,7 @@ Interrupting (Ctrl-C) is safe: evaluations append item by item and training chec
 `tooln1 demo` (and `make demo`) continues the latest unfinished run.
 
 Example:
-    $ tooln1 demo                 # full run, about 20 minutes on 2 cores
+    $ tooln1 demo                 # full run, about 11 minutes on 2 cores
     $ tooln1 demo --smoke         # tiny model, a few tasks, 1 step: checks the plumbing in about a minute
 """
 
