@@ -17,10 +17,11 @@ drops those rows from each micro-batch before TRL's own loss (and the padding co
 the pass when no row is left: the same gradient, less work. Measured (2026-12-03, 2 cores, configs/cpu_demo.yaml):
 from a 30-step SFT warm-up with one refill round (35 % of groups still flat), 5 steps, same seed, the training half
 of a step took 7.4 s instead of 13.4 s (the whole step 22.0 s instead of 28.0 s); from the demo's 10-step warm-up
-without refill (88 % flat), 10.2 s instead of 22.3 s per step (benchmarks/bench_rollout.py). Where it would not be exact (a KL term,
-an entropy bonus or entropy mask, a per-row loss normalisation, several processes whose passes must stay in step,
-multimodal inputs), the override stands aside and TRL's loss runs unchanged; `skip_flat_rows: false` in a recipe
-turns it off (e.g. to log TRL's `entropy`, which is otherwise taken over the kept rows only).
+without refill (88 % flat), 10.2 s instead of 22.3 s per step (benchmarks/bench_rollout.py). Where it would not
+be exact (a KL term, an entropy bonus or entropy mask, a per-row loss normalisation, several processes whose passes
+must stay in step, multimodal inputs), the override stands aside and TRL's loss runs unchanged;
+`skip_flat_rows: false` in a recipe turns it off (e.g. to log TRL's `entropy`, which is otherwise taken over the
+kept rows only).
 
     >>> import torch
     >>> kept = informative_rows({"prompt_ids": torch.tensor([[0, 0, 5, 6], [0, 7, 8, 9]]),
