@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
+import trl
 from trl import GRPOTrainer
 
 from tooln1.rewards import TrlReward
@@ -92,8 +93,6 @@ class SkipFlatRowsGRPOTrainer(GRPOTrainer):
         logger.info("zero-advantage rows: %s", "skipped in the loss pass" if self.skip_flat_rows else "TRL's loss")
 
     def _skip_is_exact(self) -> bool:
-        import trl
-
         a = self.args
         exact = (self.beta == 0.0 and a.loss_type in EXACT_LOSS_TYPES and self.top_entropy_quantile == 1.0
                  and not a.entropy_coef and not a.use_adaptive_entropy and a.off_policy_mask_threshold is None
