@@ -5,11 +5,11 @@ Example:
     $ .venv/bin/python benchmarks/bench_reward_control.py --start runs/demo-X/sft --data runs/demo-X/data --steps 12
 
 Two GRPO runs from the same model on the same training tasks with configs/cpu_demo.yaml, differing only in the
-learning rate: (a) the recipe's, (b) 0, so the policy never changes. TRL's prompt sampler is seeded, so both runs
-draw the same prompts at every step; `rollout/reward_as_drawn` is the reward of those drawn groups before any
-refill, so the frozen run's curve is what prompt difficulty alone does to the reward, and the per-step difference
-(trained - frozen) is what training did. Step 1 samples the same model with the same seed in both runs, so its two
-rewards must match: a built-in check that the runs are paired.
+learning rate: (a) the recipe's (or `--learning-rate`), (b) 0, so the policy never changes. TRL's prompt sampler is
+seeded, so both runs draw the same prompts at every step; `rollout/reward_as_drawn` is the reward of those drawn
+groups before any refill, so the frozen run's curve is what prompt difficulty alone does to the reward, and the
+per-step difference (trained - frozen) is what training did. Step 1 samples the same model with the same seed in
+both runs, so its two rewards must match: a built-in check that the runs are paired.
 
 Prints a markdown table (first five and last five steps' mean reward of each run, as the demo's report computes
 them) and writes OUT/reward_control.md, OUT/reward_control.json and OUT/reward_control.png (reward per step, one
@@ -73,6 +73,7 @@ def main() -> int:
     p.add_argument("--data", help="a `tooln1 data` folder (default: the demo's synthetic tasks, built here)")
     p.add_argument("--warmup-steps", type=int, default=10)
     p.add_argument("--steps", type=int, default=12, help="GRPO steps per run")
+    p.add_argument("--learning-rate", type=float, help="the trained run's (default: the recipe's)")
     p.add_argument("--out", default="runs/bench_reward_control")
     args = p.parse_args()
 
@@ -80,7 +81,8 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start, data = (args.start, args.data) if args.start and args.data else warm_up(out, args.warmup_steps)
-    curves = {"trained (recipe lr)": rewards_per_step(None, start, data, out / "trained", args.steps),
+    lr = "recipe lr" if args.learning_rate is None else f"lr {args.learning_rate:g}"
+    curves = {f"trained ({lr})": rewards_per_step(args.learning_rate, start, data, out / "trained", args.steps),
               "frozen (lr 0)": rewards_per_step(0.0, start, data, out / "frozen", args.steps)}  # fmt: skip
     trained, frozen = curves.values()
     n = min(len(trained), len(frozen))
@@ -92,8 +94,8 @@ def main() -> int:
              "| run | first five steps | last five steps | last - first |", "|---|---:|---:|---:|"]
     for name, s in list(summary.items())[:2]:
         lines.append(f"| {name} | {s['first5']:.3f} | {s['last5']:.3f} | {s['last5'] - s['first5']:+.3f} |")
-    lines.append(f"\nTrained - frozen per step: {' '.join(f'{d:+.3f}' for d in diffs)} "
-                 f"(mean {mean(diffs[1:]) if n > 1 else 0.0:+.3f} over steps 2-{n}, after the first update)")
+    after = f" (mean {mean(diffs[1:]):+.3f} over steps 2-{n}, after the first update)" if n > 1 else ""
+    lines.append(f"\nTrained - frozen per step: {' '.join(f'{d:+.3f}' for d in diffs)}{after}")
     table = "\n".join(lines)
     (out / "reward_control.md").write_text(table + "\n")
     (out / "reward_control.json").write_text(json.dumps({"start": start, "curves": curves, **summary}, indent=2))
