@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_rl_vs_sft import RECIPE, REPO, warm_up
+from bench_rl_vs_sft import RECIPE, REPO, add_start_args, line_plot, warm_up
 
 
 def rewards_per_step(learning_rate: float | None, start: str, data: str, out: Path, steps: int) -> list[float]:
@@ -48,30 +48,9 @@ def mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
-def plot(curves: dict[str, list[float]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, values in curves.items():
-        ax.plot(range(1, len(values) + 1), values, marker="o", label=name)
-    ax.set_xlabel("optimizer step (same prompts in both runs)")
-    ax.set_ylabel("training reward as drawn")
-    ax.set_title("GRPO's training reward against a frozen policy")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--start", help="starting model folder (default: build the demo's warm-up here)")
-    p.add_argument("--data", help="a `tooln1 data` folder (default: the demo's synthetic tasks, built here)")
-    p.add_argument("--warmup-steps", type=int, default=10)
+    add_start_args(p)
     p.add_argument("--steps", type=int, default=12, help="GRPO steps per run")
     p.add_argument("--learning-rate", type=float, help="the trained run's (default: the recipe's)")
     p.add_argument("--out", default="runs/bench_reward_control")
@@ -99,7 +78,9 @@ def main() -> int:
     table = "\n".join(lines)
     (out / "reward_control.md").write_text(table + "\n")
     (out / "reward_control.json").write_text(json.dumps({"start": start, "curves": curves, **summary}, indent=2))
-    plot(curves, out / "reward_control.png")
+    lines = {name: (list(range(1, len(v) + 1)), v) for name, v in curves.items()}
+    line_plot(lines, out / "reward_control.png", "optimizer step (same prompts in both runs)",
+              "training reward as drawn", "GRPO's training reward against a frozen policy")
     print(table)
     print(f"total {(time.perf_counter() - began) / 60:.1f} minutes; {out / 'reward_control.png'}")
     return 0

@@ -82,18 +82,20 @@ def warm_up(out: Path, steps: int) -> tuple[str, str]:
     return str(start), str(data)
 
 
-def plot(curves: dict[str, list[dict[str, Any]]], path: Path) -> None:
+def line_plot(lines: dict[str, tuple[list[float], list[float]]], path: Path, xlabel: str, ylabel: str,
+              title: str) -> None:  # fmt: skip
+    """One marked line per entry (name -> (xs, ys)); shared by the benchmarks that draw curves."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, probes in curves.items():
-        ax.plot([p["train_minutes"] for p in probes], [p["accuracy"] for p in probes], marker="o", label=name)
-    ax.set_xlabel("training minutes (probes excluded)")
-    ax.set_ylabel(f"held-out accuracy, first {curves[next(iter(curves))][0]['n']} tasks (%)")
-    ax.set_title("Same start, same budget: continued SFT vs GRPO")
+    for name, (xs, ys) in lines.items():
+        ax.plot(xs, ys, marker="o", label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -101,11 +103,16 @@ def plot(curves: dict[str, list[dict[str, Any]]], path: Path) -> None:
     plt.close(fig)
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_start_args(p: argparse.ArgumentParser) -> None:
+    """--start, --data, --warmup-steps: the starting model and tasks, or the demo's warm-up built here."""
     p.add_argument("--start", help="starting model folder (default: build the demo's warm-up here)")
     p.add_argument("--data", help="a `tooln1 data` folder (default: the demo's synthetic tasks, built here)")
     p.add_argument("--warmup-steps", type=int, default=10)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_start_args(p)
     p.add_argument("--minutes", type=float, default=6.0, help="training minutes per arm")
     p.add_argument("--probe-n", type=int, default=32)
     p.add_argument("--bfcl-per-category", type=int, default=16)
@@ -142,7 +149,11 @@ def main() -> int:
     table = "\n".join(lines)
     (out / "rl_vs_sft.md").write_text(table + "\n")
     (out / "rl_vs_sft.json").write_text(json.dumps({"start": start_eval, "arms": rows, "curves": curves}, indent=2))
-    plot(curves, out / "rl_vs_sft.png")
+    lines = {name: ([q["train_minutes"] for q in probes], [q["accuracy"] for q in probes])
+             for name, probes in curves.items()}  # fmt: skip
+    probe_n = next(iter(curves.values()))[0]["n"]
+    line_plot(lines, out / "rl_vs_sft.png", "training minutes (probes excluded)",
+              f"held-out accuracy, first {probe_n} tasks (%)", "Same start, same budget: continued SFT vs GRPO")
     print(table)
     print(f"total {(time.perf_counter() - began) / 60:.1f} minutes; {out / 'rl_vs_sft.png'}")
     return 0
