@@ -97,8 +97,9 @@ def test_multi_turn_grpo_two_steps_on_the_bundled_model(tmp_path):
 
     The base model writes no `<tool_call>` zero-shot, so a short SFT warm-up first teaches the two tasks' gold
     trajectories (7 steps of 6 samples, the same LoRA as configs/cpu_demo.yaml); GRPO then runs 2 steps through
-    TRL's environment_factory on those two tasks, sampling at 0.2 (at 0.5, 1 of the 4 rollouts of step 2 wrote no
-    call in one run: the assertion is on every rollout), at most 3 tool rounds per rollout.
+    TRL's environment_factory, one task per step (2 rollouts each: with 4 a step took 75 s of this test's 250),
+    sampling at 0.2 (at 0.5, 1 of the 4 rollouts of a step wrote no call in one run: the assertion is on every
+    rollout), at most 3 tool rounds per rollout.
     """
     from tooln1.cli import main
 
@@ -112,7 +113,7 @@ def test_multi_turn_grpo_two_steps_on_the_bundled_model(tmp_path):
                  "--report_to", "[]"]) == 0  # fmt: skip
     run = tmp_path / "grpo"
     assert main(["train", "grpo", "--config", DEMO, "--data", str(data), "--model", str(sft), "--output_dir",
-                 str(run), "--max_steps", "2", "--num_generations", "2", "--per_device_train_batch_size", "4",
+                 str(run), "--max_steps", "2", "--num_generations", "2", "--per_device_train_batch_size", "2",
                  "--gradient_accumulation_steps", "1",
                  "--max_completion_length", "200", "--max_tool_calling_iterations", "3", "--temperature", "0.2",
                  "--save_strategy", "no", "--report_to", "[]"]) == 0  # fmt: skip
