@@ -65,6 +65,7 @@ def test_sft_mode_reads_the_sft_mapping_only(tmp_path: Path) -> None:
         ("data: d\n", ["--rollout.refill_rounds", "true"], r"refill_rounds must be a whole number"),
         ("data: d\n", ["--rollout.stop_strings", "</tool_call>"], r"stop_strings must be a list of non-empty"),
         ("data: d\nrollout: {stop_strings: ['']}\n", [], r"stop_strings must be a list of non-empty strings"),
+        ("data: d\n", ["--calls_only", "yes please"], r"calls_only must be true or false"),
         ("data: d\ngrpo: {output_dir: x}\n", [], r"top-level 'output_dir'"),
         ("model: bundled\n", [], r"no training data"),
         ("data: d\n", ["--max_steps"], r"needs a value"),

@@ -20,6 +20,7 @@ from tooln1.train.data import (
     on_token_boundary,
     read_samples,
     sft_completion,
+    with_calls,
 )
 from tooln1.types import calls_to_json
 
@@ -34,6 +35,13 @@ def tokenizer(tiny_model_dir: Path):
 def test_reads_a_data_folder_or_a_file_with_a_limit(samples_file: Path) -> None:
     assert len(read_samples(samples_file.parent)) == 8
     assert [s.id for s in read_samples(samples_file, limit=3)] == ["t0", "t1", "t2"]
+
+
+def test_calls_only_leaves_out_the_no_call_samples(samples_file: Path) -> None:
+    samples = read_samples(samples_file)
+    assert [s.id for s in with_calls(samples)] == [s.id for s in samples if s.id != "t5"]  # t5: "Tell me a joke"
+    with pytest.raises(UserError, match="every sample's gold is"):
+        with_calls([s for s in samples if not s.gold])
 
 
 def test_missing_column_is_named(tmp_path: Path, samples_file: Path) -> None:

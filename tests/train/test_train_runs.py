@@ -72,7 +72,7 @@ def test_sft_run_learns_and_leaves_a_complete_run_folder(sft_tiny: Path, tiny_mo
 def test_grpo_two_steps_log_metrics_save_checkpoints_and_change_weights(
     tiny_recipe: Path, tiny_model_dir: Path, samples_file: Path, tmp_path: Path
 ) -> None:
-    cfg = _cfg(tiny_recipe, "grpo", tmp_path / "run", model=tiny_model_dir, data=samples_file)
+    cfg = _cfg(tiny_recipe, "grpo", tmp_path / "run", model=tiny_model_dir, data=samples_file, calls_only=True)
     run = train(cfg)
     metrics = read_metrics(run)
     assert [m["step"] for m in metrics] == [1, 2]
@@ -93,7 +93,8 @@ def test_grpo_two_steps_log_metrics_save_checkpoints_and_change_weights(
     assert (run / PLOT_FILE).stat().st_size > 10_000
     assert (run / CONFIG_FILE).read_text() == cfg.to_yaml()
     card = (run / "README.md").read_text()
-    assert "reward variant: `binary`" in card and "| reward |" in card and "8 kept" in card
+    assert "reward variant: `binary`" in card and "| reward |" in card and "8 samples, 7 kept" in card
+    assert "1 with gold `[]` left out (`calls_only`)" in card  # the fixture's "Tell me a joke"
 
 
 class _Crash(Exception):

@@ -65,7 +65,9 @@ def render_card(cfg: TrainConfig, base_model: str, data_report: dict[str, Any], 
         "## Data",
         "",
         f"`{data_report['file']}`: {data_report['samples']} samples, {data_report['kept']} kept, "
-        f"{data_report['dropped_long_prompt']} dropped (prompt > {cfg.max_prompt_tokens} tokens).",
+        f"{data_report['dropped_long_prompt']} dropped (prompt > {cfg.max_prompt_tokens} tokens)"
+        + (f", {data_report['dropped_no_call']} with gold `[]` left out (`calls_only`)."
+           if data_report.get("dropped_no_call") else "."),
         "",
         f"## Metrics (first logged step, and mean of the last {LAST_N})",
         "",

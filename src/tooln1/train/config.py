@@ -116,6 +116,9 @@ class TrainConfig:
             `stop_strings` (any number of tokens, e.g. "</tool_call>") completions end at the first of them.
         skip_flat_rows: GRPO only (default true). Leave the rows of zero advantage out of the loss's forward and
             backward pass where that leaves the gradient exactly as TRL's (`tooln1.train.grpo`); false: TRL's pass.
+        calls_only: GRPO only (default false). Train on the samples whose gold has at least one call: the paper's
+            released pipeline has no empty-answer samples (method §1.4, step 5), and on the CPU demo the binary
+            reward's cheapest attractor was the `[]` answer (README). Held-out evaluation keeps every task.
         trainer: keyword arguments for trl.GRPOConfig / trl.SFTConfig.
     """
 
@@ -134,6 +137,7 @@ class TrainConfig:
     probe: dict[str, Any] | None = None
     rollout: dict[str, Any] | None = None
     skip_flat_rows: bool = True
+    calls_only: bool = False
     trainer: dict[str, Any] = field(default_factory=dict)
 
     def to_yaml(self) -> str:
@@ -245,8 +249,9 @@ def _check(raw: dict[str, Any], mode: str, source: str) -> TrainConfig:
     stops = (cfg.rollout or {}).get("stop_strings") or []
     if not isinstance(stops, list) or not all(isinstance(x, str) and x for x in stops):
         raise UserError(f"rollout.stop_strings must be a list of non-empty strings, got {stops!r}")
-    if not isinstance(cfg.skip_flat_rows, bool):
-        raise UserError(f"skip_flat_rows must be true or false, got {cfg.skip_flat_rows!r}")
+    for key in ("skip_flat_rows", "calls_only"):
+        if not isinstance(getattr(cfg, key), bool):
+            raise UserError(f"{key} must be true or false, got {getattr(cfg, key)!r}")
     if cfg.dtype not in DTYPES:
         raise UserError(f"unknown dtype '{cfg.dtype}'; valid: {', '.join(DTYPES)}")
     if isinstance(cfg.stop_tokens, str):

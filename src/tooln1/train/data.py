@@ -82,6 +82,16 @@ def read_samples(path: str | Path, limit: int | None = None) -> list[Sample]:
     return samples
 
 
+def with_calls(samples: list[Sample]) -> list[Sample]:
+    """The samples whose gold has at least one call (`calls_only: true`); a UserError if none has."""
+    kept = [s for s in samples if s.gold]
+    if not kept:
+        raise UserError("calls_only: every sample's gold is [] (no call)")
+    logger.info("calls_only: training on %d of %d samples (%d with gold [] left out)", len(kept), len(samples),
+                len(samples) - len(kept))  # fmt: skip
+    return kept
+
+
 def templated_reasoning(sample: Sample) -> str:
     """A short reasoning naming the functions to call, for `sft_target: think` when the data has none.
 

@@ -140,7 +140,7 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, callb
     from tooln1.train.callbacks import (SUMMARY_FILE, AlreadyTrained, MetricsJsonlCallback, PlotCallback,
                                         StopIfAlreadyTrained, peak_rss_gib)  # fmt: skip
     from tooln1.train.card import render_card
-    from tooln1.train.data import build_dataset, data_file, load_prompt_template, read_samples
+    from tooln1.train.data import build_dataset, data_file, load_prompt_template, read_samples, with_calls
 
     checkpoint = _prepare_run_dir(cfg, resume, overwrite)
     run = Path(cfg.output_dir)
@@ -149,6 +149,9 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, callb
     multi_turn = cfg.mode == "grpo" and multiturn.is_multi_turn_data(cfg.data)  # executable tasks: TRL's agent loop
     # Read before the model: bad data fails fast.
     data = multiturn.read_tasks(cfg.data, cfg.max_samples) if multi_turn else read_samples(cfg.data, cfg.max_samples)
+    read = len(data)
+    if cfg.calls_only and cfg.mode == "grpo" and not multi_turn:
+        data = with_calls(data)
     template = load_prompt_template(cfg.prompt_file)
     args = _trainer_args(cfg)  # before the model, as TRL does: a DeepSpeed ZeRO-3 config must exist at load time
     if cfg.mode == "grpo":
@@ -159,6 +162,8 @@ def train(cfg: TrainConfig, resume: bool = False, overwrite: bool = False, callb
     else:
         dataset, report = build_dataset(data, tokenizer, cfg.mode, template, cfg.max_prompt_tokens, cfg.sft_target)
     report["file"] = str(data_file(cfg.data))
+    if len(data) < read:
+        report.update(samples=read, dropped_no_call=read - len(data))
     (run / CONFIG_FILE).write_text(cfg.to_yaml(), encoding="utf-8")
     ours = [MetricsJsonlCallback(run), PlotCallback(run, cfg.mode), *_probe(cfg, tokenizer, template), *callbacks]
     if checkpoint is not None:
