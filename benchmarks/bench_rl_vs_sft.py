@@ -6,7 +6,8 @@ Example:
 
 Both arms start from the same model (by default: the demo's synthetic tasks and its 10-step SFT warm-up, built
 here) and train on the same training tasks with configs/cpu_demo.yaml: (a) more SFT steps on the gold answers,
-(b) GRPO with the binary reward. Each arm stops once its *training* clock reaches `--minutes`; the held-out probes
+(b) GRPO with the binary reward (on the tasks whose gold has a call: the recipe's `calls_only: true`, which SFT
+does not read). Each arm stops once its *training* clock reaches `--minutes`; the held-out probes
 that draw its learning curve (`tooln1.train.probe`, first `--probe-n` held-out tasks, greedy) are taken out of
 that clock (`probe.stop_after_minutes`), so both arms get the same compute. Both final models are then scored on every held-out task and on
 the demo's BFCL subset (BFCL's own checker), with the demo's evaluation settings.
