@@ -118,7 +118,8 @@ class TrainConfig:
             backward pass where that leaves the gradient exactly as TRL's (`tooln1.train.grpo`); false: TRL's pass.
         calls_only: GRPO only (default false). Train on the samples whose gold has at least one call: the paper's
             released pipeline has no empty-answer samples (method §1.4, step 5), and on the CPU demo the binary
-            reward's cheapest attractor was the `[]` answer (README). Held-out evaluation keeps every task.
+            reward's cheapest attractor was the `[]` answer (README). Held-out evaluation keeps every task; multi-turn
+            tasks (scored by execution, with no gold list) are all kept.
         trainer: keyword arguments for trl.GRPOConfig / trl.SFTConfig.
     """
 
