@@ -13,7 +13,14 @@ import sys
 import pytest
 
 from tooln1.errors import UserError
-from tooln1.model import BUNDLED, load_model_and_tokenizer, prepare_bundled, resolve_model
+from tooln1.model import (
+    BUNDLED,
+    load_model_and_tokenizer,
+    native_bf16_cpu,
+    prepare_bundled,
+    resolve_dtype,
+    resolve_model,
+)
 from tooln1.prompt import PLAIN_CHAT_TEMPLATE
 
 
@@ -59,3 +66,42 @@ def test_cli_model_prepare_is_registered() -> None:
         [sys.executable, "-m", "tooln1", "model", "prepare", "--help"], capture_output=True, text=True, check=True
     )
     assert "--force" in r.stdout
+
+
+# /proc/cpuinfo lines of real machines: the Ice Lake-class VM that bench_dtype.py measured (no native bf16), a
+# Sapphire Rapids VM (cpu_measurements.md), and an Arm Neoverse V1 (Features line).
+ICELAKE_FLAGS = "flags\t\t: fpu vme avx avx2 avx512f avx512dq avx512bw avx512vl avx512_vnni avx512_vpopcntdq\n"
+SAPPHIRE_FLAGS = "flags\t\t: fpu avx512f avx512_bf16 avx512_fp16 amx_bf16 amx_tile amx_int8\n"
+NEOVERSE_V1 = "processor\t: 0\nFeatures\t: fp asimd evtstrm aes sha3 sve i8mm bf16\n"
+
+
+@pytest.mark.parametrize(
+    ("cpuinfo", "native"),
+    [(ICELAKE_FLAGS, False), (SAPPHIRE_FLAGS, True), (NEOVERSE_V1, True), ("", False),
+     ("model name\t: Xeon avx512_bf16 in a name only\n", False)],
+)  # fmt: skip
+def test_native_bf16_reads_the_flags_line_only(cpuinfo: str, native: bool) -> None:
+    assert native_bf16_cpu(cpuinfo) is native
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_fast_dtype_follows_the_cpu(monkeypatch, native: bool) -> None:
+    import tooln1.model as model
+
+    monkeypatch.setattr(model, "native_bf16_cpu", lambda: native)
+    assert resolve_dtype("fast", "cpu") == ("bfloat16" if native else "float32")
+    assert resolve_dtype("bfloat16", "cpu") == "bfloat16"  # an explicit dtype is never second-guessed
+    assert resolve_dtype("auto", "cpu") == "auto"
+
+
+def test_fast_dtype_loads_a_real_model(tiny_model_dir) -> None:
+    """The demo's recipe loads with `dtype: fast` and the weights get the dtype the CPU rule picks."""
+    import torch
+
+    from tooln1.train.config import load_config
+    from tooln1.train.run import load_policy
+
+    cfg = load_config("configs/tiny_ci.yaml", ["--data", "unused", "--model", str(tiny_model_dir), "--dtype", "fast"],
+                      mode="grpo")  # fmt: skip
+    model, _, _ = load_policy(cfg)
+    assert next(model.parameters()).dtype == getattr(torch, resolve_dtype("fast", "cpu"))

@@ -44,6 +44,52 @@ PPL_TEXT = (
 )
 PPL_BOUND = 20.0
 GEMMA_END_OF_TURN = 106  # `<end_of_turn>`: also stops generation, in case a user switches to Gemma's turn markup
+# `dtype: fast` (recipes, `tooln1 eval --dtype`): bfloat16 where the hardware multiplies it natively, else float32.
+# Why not bfloat16 everywhere: on a CPU without bf16 instructions, oneDNN emulates it. Measured on one 2-core VM
+# (Xeon with AVX-512 VNNI, no AVX512-BF16/AMX; 2026-12-07, benchmarks/bench_dtype.py): bf16 took 1.9x as long per
+# SFT step of the demo (47.7 s vs 25.1 s), 2.8x per 4 x 370-token prefill and 1.7x per decode step at batch 16. On a
+# Sapphire Rapids VM bf16 sampling was ~2x faster than fp32 (shared/docs/cpu_measurements.md §2).
+FAST_DTYPE = "fast"
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")  # x86 AVX512-BF16 and AMX tiles; Arm's BF16 extension
+
+
+def native_bf16_cpu(cpuinfo: str | None = None) -> bool:
+    """Whether the CPU multiplies bfloat16 in hardware, read from the `flags`/`Features` lines of /proc/cpuinfo
+    (`cpuinfo` as text, else the file; no such file, e.g. macOS: False, so `fast` falls back to float32).
+
+    >>> native_bf16_cpu("flags\t\t: fpu avx2 avx512f avx512_vnni\n")
+    False
+    >>> native_bf16_cpu("flags\t\t: fpu avx512f avx512_bf16 amx_tile amx_bf16\n")
+    True
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+        except OSError:
+            return False
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features") and set(value.split()) & set(BF16_CPU_FLAGS):
+            return True
+    return False
+
+
+def resolve_dtype(name: str, device: str | None = None) -> str:
+    """A dtype name with `fast` resolved for `device` ("cuda"/"cpu"; default: CUDA when available), else unchanged.
+
+    >>> resolve_dtype("float32"), resolve_dtype("fast", "cpu") in ("bfloat16", "float32")
+    ('float32', True)
+    """
+    if name != FAST_DTYPE:
+        return name
+    import torch
+
+    cuda = torch.cuda.is_available() if device is None else device.startswith("cuda")
+    native = torch.cuda.is_bf16_supported() if cuda else native_bf16_cpu()
+    chosen = "bfloat16" if native else "float32"
+    logger.info("dtype fast: %s (the %s %s native bfloat16)", chosen, "GPU" if cuda else "CPU",
+                "has" if native else "lacks")  # fmt: skip
+    return chosen
 
 
 def cache_dir() -> Path:
@@ -167,7 +213,7 @@ def load_tokenizer(ref: str, trust_remote_code: bool = False) -> Any:
 def load_model_and_tokenizer(
     name_or_path: str | None = None, dtype: Any = None, trust_remote_code: bool = False
 ) -> tuple[Any, Any]:
-    """Load a causal LM and its tokenizer (fp32 by default; pass torch.bfloat16 for faster CPU generation)."""
+    """Load a causal LM and its tokenizer (fp32 by default; `resolve_dtype("fast")` names the faster dtype here)."""
     import torch
     from transformers import AutoModelForCausalLM
 

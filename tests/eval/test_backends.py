@@ -71,3 +71,14 @@ def test_vllm_backend_without_vllm_says_how_to_install(monkeypatch):
 def test_unknown_dtype_is_a_user_error():
     with pytest.raises(UserError, match="unknown dtype 'int8'"):
         HFBackend("bundled", GenSettings(), dtype="int8")
+
+
+def test_the_default_dtype_follows_the_cpu_rule(tiny_model_dir):
+    """`fast`, the default: bfloat16 weights on a CPU with native bf16, float32 elsewhere (tooln1.model)."""
+    import torch
+
+    from tooln1.model import resolve_dtype
+
+    backend = HFBackend(str(tiny_model_dir), GenSettings(max_new_tokens=2))
+    assert next(backend.model.parameters()).dtype == getattr(torch, resolve_dtype("fast", "cpu"))
+    assert len(list(backend.generate(SAMPLES[:1]))) == 1

@@ -196,7 +196,7 @@ class Demo:
     def _backend(self, model: str) -> Any:
         """One loaded model per stage, shared by its held-out and BFCL evaluations."""
         if model not in self._backends:
-            from tooln1.eval.backends import GenSettings, HFBackend
+            from tooln1.eval.backends import DTYPES, GenSettings, HFBackend
             from tooln1.train.config import load_config
             from tooln1.train.data import load_prompt_template
             from tooln1.train.run import rollout_stops
@@ -209,7 +209,9 @@ class Demo:
             template = load_prompt_template(str(config_path(recipe.prompt_file)) if recipe.prompt_file else None)
             settings = GenSettings(max_new_tokens=self.cfg.max_new_tokens, batch_size=self.cfg.batch_size,
                                    stop=rollout_stops(recipe))
-            self._backends[model] = HFBackend(model, settings, template=template)
+            # The recipe's dtype (`fast` in cpu_demo.yaml), so every stage generates with the weights training used.
+            dtype = recipe.dtype if recipe.dtype in DTYPES else "fast"
+            self._backends[model] = HFBackend(model, settings, dtype=dtype, template=template)
         return self._backends[model]
 
     def evaluate(self, stage: str, with_bfcl: bool) -> dict[str, Any]:

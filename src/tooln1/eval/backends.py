@@ -16,8 +16,10 @@ Example:
 padding stays small), left-padded, prefilled through the backbone once (`tooln1.generation`) and generated
 greedily by default. Tokenization adds the tokenizer's BOS unless
 the rendered text already starts with it, which is what `/v1/completions` servers (vLLM) do with a prompt string,
-so `hf`, `vllm` and `openai` see the same tokens. bf16 weights are the default: on this CPU they generate about
-twice as fast as fp32 at batch 8 (cpu_measurements.md §2), and BFCL's own vLLM launch uses bfloat16 too.
+so `hf`, `vllm` and `openai` see the same tokens. The default dtype is `fast` (`tooln1.model.resolve_dtype`):
+bfloat16 on a GPU (BFCL's own vLLM launch uses bfloat16 too) and on a CPU that computes it natively, where it
+samples about twice as fast as fp32 (cpu_measurements.md §2); float32 on a CPU that would only emulate it, where
+bf16 took 2.8x as long to prefill and 1.7x as long per decode step at batch 16 (benchmarks/bench_dtype.py).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from tooln1.errors import UserError
 from tooln1.prompt import DEFAULT_TEMPLATE, PLAIN_CHAT_TEMPLATE, PromptTemplate, render_prompt
 from tooln1.types import Sample
 
-DTYPES = ("bfloat16", "float32", "float16")
+DTYPES = ("bfloat16", "float32", "float16", "fast")  # fast: tooln1.model.resolve_dtype
 
 
 @dataclass(frozen=True)
@@ -82,19 +84,21 @@ class HFBackend:
         self,
         model: str | None,
         settings: GenSettings,
-        dtype: str = "bfloat16",
+        dtype: str = "fast",
         device: str | None = None,
         template: PromptTemplate = DEFAULT_TEMPLATE,
         trust_remote_code: bool = False,
     ) -> None:
         import torch
 
-        from tooln1.model import load_model_and_tokenizer
+        from tooln1.model import load_model_and_tokenizer, resolve_dtype
 
         if dtype not in DTYPES:
             raise UserError(f"unknown dtype {dtype!r}; valid: {', '.join(DTYPES)}")
-        loaded, tokenizer = load_model_and_tokenizer(model, getattr(torch, dtype), trust_remote_code)
-        loaded.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        loaded, tokenizer = load_model_and_tokenizer(model, getattr(torch, resolve_dtype(dtype, device)),
+                                                     trust_remote_code)  # fmt: skip
+        loaded.to(device)
         self._attach(loaded, tokenizer, settings, template)
 
     @classmethod
@@ -171,7 +175,7 @@ class VLLMBackend:
         self,
         model: str | None,
         settings: GenSettings,
-        dtype: str = "bfloat16",
+        dtype: str = "fast",
         tensor_parallel_size: int = 1,
         template: PromptTemplate = DEFAULT_TEMPLATE,
         trust_remote_code: bool = False,
@@ -182,11 +186,11 @@ class VLLMBackend:
             raise UserError(
                 "the vllm backend needs vLLM, which is not installed: pip install 'tooln1[vllm]' (GPU machines only)"
             ) from None
-        from tooln1.model import resolve_model
+        from tooln1.model import resolve_dtype, resolve_model
 
         self.template = template
         self.llm = LLM(
-            model=resolve_model(model, trust_remote_code), dtype=dtype, seed=settings.seed,
+            model=resolve_model(model, trust_remote_code), dtype=resolve_dtype(dtype, "cuda"), seed=settings.seed,
             tensor_parallel_size=tensor_parallel_size, trust_remote_code=trust_remote_code,
         )  # fmt: skip
         self.tokenizer = self.llm.get_tokenizer()

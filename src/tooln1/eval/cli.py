@@ -64,7 +64,9 @@ def _add_backend_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--batch-size", type=_positive, default=8, help="hf: prompts per generate call (default: 8)")
     g.add_argument("--trust-remote-code", action="store_true", help="allow a model folder's own Python code "
                    "(an auto_map in its config); refused by default, since loading would run it")  # fmt: skip
-    g.add_argument("--dtype", choices=DTYPES, default="bfloat16", help="hf/vllm weights (default: bfloat16)")
+    g.add_argument("--dtype", choices=DTYPES, default="fast",
+                   help="hf/vllm weights (default: fast, bfloat16 where the hardware computes it natively, else "
+                        "float32)")  # fmt: skip
     g.add_argument("--prompt-file", help="YAML with our prompt wording replaced (tooln1.prompt.PromptTemplate)")
     g.add_argument("--base-url", default="http://127.0.0.1:8000/v1", help="openai: server URL (default: %(default)s)")
     g.add_argument("--openai-api", choices=("completions", "chat"), default="completions",

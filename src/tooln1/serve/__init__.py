@@ -51,8 +51,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "model's; a longer request is a 400 context_length_exceeded (default: the model's)")  # fmt: skip
     p.add_argument("--prompt-file", help="YAML prompt wording (preamble/instructions) the model was trained with")
     # float32 by default (exact); comparing with `tooln1 eval --backend hf` needs the same --dtype on both sides.
-    p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32",
-                   help="weights dtype (default: float32; bfloat16 is faster for batches on CPU)")  # fmt: skip
+    p.add_argument("--dtype", choices=("float32", "bfloat16", "float16", "fast"), default="float32",
+                   help="weights dtype (default: float32; fast: bfloat16 where the hardware computes it natively, "
+                        "else float32)")  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -89,12 +90,13 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from tooln1.model import load_model_and_tokenizer
+    from tooln1.model import load_model_and_tokenizer, resolve_dtype
     from tooln1.prompt import DEFAULT_TEMPLATE, PromptTemplate
     from tooln1.serve.app import ServeConfig, create_app
 
     template = PromptTemplate.from_file(args.prompt_file) if args.prompt_file else DEFAULT_TEMPLATE
-    model, tokenizer = load_model_and_tokenizer(args.model, getattr(torch, args.dtype), args.trust_remote_code)
+    dtype = getattr(torch, resolve_dtype(args.dtype))
+    model, tokenizer = load_model_and_tokenizer(args.model, dtype, args.trust_remote_code)
     if torch.cuda.is_available():
         model.to("cuda")
     config = ServeConfig(

@@ -56,7 +56,7 @@ LORA_KEYS = ("r", "alpha", "dropout", "target_modules", "layers_to_transform")
 PROBE_KEYS = ("every", "n", "data", "max_new_tokens", "batch_size", "stop_after_minutes")  # tooln1.train.probe.ProbeCallback
 ROLLOUT_KEYS = ("refill_rounds", "stop_strings")  # tooln1.train.rollout.Rollout
 MAPPINGS = ("lora", "probe", "rollout")  # our keys that hold a mapping (reachable as --lora.r 8, --probe.every 4)
-DTYPES = ("float32", "bfloat16", "float16", "auto")
+DTYPES = ("float32", "bfloat16", "float16", "auto", "fast")
 
 
 class _Loader(yaml.SafeLoader):
@@ -98,7 +98,8 @@ class TrainConfig:
         prompt_file: optional YAML with the prompt wording (`tooln1.prompt.PromptTemplate.from_file`).
         max_prompt_tokens: prompts longer than this are dropped (method §4.2: 4096; TRL does not truncate).
         max_samples: use only the first N samples of the data (None: all).
-        dtype: dtype of the loaded weights; bfloat16 generates about 2x faster on CPU (cpu_measurements.md §2).
+        dtype: dtype of the loaded weights; `fast` is bfloat16 where the hardware computes it natively (a GPU, a
+            CPU with AVX512-BF16 or AMX), else float32 (`tooln1.model.resolve_dtype`); `auto` is the checkpoint's.
         stop_tokens: extra strings that end a completion, each a single token (e.g. "\\n\\n", the turn end of the
             plain chat template); added to the model's generation eos ids, so TRL masks what follows. This acts on
             transformers generation; vLLM rollouts read stops from `grpo.generation_kwargs` (e.g. {stop: [...]}).

@@ -49,12 +49,13 @@ def load_policy(cfg: TrainConfig) -> tuple[Any, Any, str]:
     """(model, tokenizer, resolved model reference) with the configured dtype and extra stop tokens."""
     import torch
 
-    from tooln1.model import load_model_and_tokenizer, resolve_model
+    from tooln1.model import load_model_and_tokenizer, resolve_dtype, resolve_model
 
     # TRL's own `trust_remote_code` field (False by default) is the one opt-in: it also governs TRL's own loads.
     trust = bool(cfg.trainer.get("trust_remote_code", False))
     ref = resolve_model(cfg.model, trust)
-    dtype = "auto" if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
+    name = resolve_dtype(cfg.dtype, "cpu" if cfg.trainer.get("use_cpu") else None)
+    dtype = "auto" if name == "auto" else getattr(torch, name)
     model, tokenizer = load_model_and_tokenizer(ref, dtype=dtype, trust_remote_code=trust)
     if cfg.stop_tokens:
         eos = model.generation_config.eos_token_id
