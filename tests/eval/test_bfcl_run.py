@@ -19,6 +19,7 @@ import pytest
 from tooln1.cli import main
 from tooln1.eval import backends, bfcl
 from tooln1.eval.report import bfcl_aggregates
+from tooln1.model import resolve_dtype
 
 
 @pytest.mark.slow
@@ -34,7 +35,9 @@ def test_bfcl_limit_4_per_category_bundled_model_hf(tmp_path, monkeypatch, capsy
         assert isinstance(row["completion"], str) and row["completion"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["model"] == "bundled" and summary["backend"] == "hf" and summary["limit"] == 4
-    assert summary["config"]["dtype"] == "bfloat16" and summary["config"]["bfcl_eval"] == bfcl.BFCL_VERSION
+    # the default dtype `fast`, recorded as what it resolved to on this CPU (tooln1.model.resolve_dtype)
+    assert summary["config"]["dtype"] == resolve_dtype("fast", "cpu")
+    assert summary["config"]["bfcl_eval"] == bfcl.BFCL_VERSION
     assert summary["aggregates"] == bfcl_aggregates(summary["categories"])
     assert all(v is not None for v in summary["aggregates"].values())
     printed = capsys.readouterr().out

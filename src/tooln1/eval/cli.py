@@ -141,7 +141,10 @@ def _run_config(args: argparse.Namespace, benchmark: str) -> dict[str, Any]:
     if args.temperature > 0:
         config["top_p"] = args.top_p
     if args.backend in ("hf", "vllm"):
-        config["dtype"] = args.dtype
+        from tooln1.model import resolve_dtype
+
+        # The resolved dtype, not `fast`: a run resumed on a machine that resolves it otherwise is another run.
+        config["dtype"] = resolve_dtype(args.dtype, "cuda" if args.backend == "vllm" else None)
     if args.backend == "openai":  # not the URL: a restarted server elsewhere may finish the same run
         config.update(openai_api=args.openai_api, tokenizer=args.tokenizer or args.model)
     return config
