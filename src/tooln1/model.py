@@ -57,9 +57,9 @@ def native_bf16_cpu(cpuinfo: str | None = None) -> bool:
     """Whether the CPU multiplies bfloat16 in hardware, read from the `flags`/`Features` lines of /proc/cpuinfo
     (`cpuinfo` as text, else the file; no such file, e.g. macOS: False, so `fast` falls back to float32).
 
-    >>> native_bf16_cpu("flags\t\t: fpu avx2 avx512f avx512_vnni\n")
+    >>> native_bf16_cpu("flags : fpu avx2 avx512f avx512_vnni")
     False
-    >>> native_bf16_cpu("flags\t\t: fpu avx512f avx512_bf16 amx_tile amx_bf16\n")
+    >>> native_bf16_cpu("flags : fpu avx512f avx512_bf16 amx_tile amx_bf16")
     True
     """
     if cpuinfo is None:
