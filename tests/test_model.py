@@ -95,7 +95,8 @@ def test_fast_dtype_follows_the_cpu(monkeypatch, native: bool) -> None:
 
 
 def test_fast_dtype_loads_a_real_model(tiny_model_dir) -> None:
-    """The demo's recipe loads with `dtype: fast` and the weights get the dtype the CPU rule picks."""
+    """A recipe with `dtype: fast` loads real weights in the dtype the CPU rule picks (float32 was the only
+    choice before that had no bf16 emulation risk)."""
     import torch
 
     from tooln1.train.config import load_config
