@@ -95,8 +95,7 @@ def test_fast_dtype_follows_the_cpu(monkeypatch, native: bool) -> None:
 
 
 def test_fast_dtype_loads_a_real_model(tiny_model_dir) -> None:
-    """A recipe with `dtype: fast` loads real weights in the dtype the CPU rule picks (float32 was the only
-    choice before that had no bf16 emulation risk)."""
+    """A recipe with `dtype: fast` loads real weights in the dtype the CPU rule picks."""
     import torch
 
     from tooln1.train.config import load_config
