@@ -1,7 +1,7 @@
 """The paper's Table 3 in miniature: from one checkpoint and one wall-clock budget, continued SFT against GRPO.
 
 Example:
-    $ .venv/bin/python benchmarks/bench_rl_vs_sft.py                      # ~30 minutes on 2 cores
+    $ .venv/bin/python benchmarks/bench_rl_vs_sft.py                      # 30-60 minutes on 2 cores
     $ .venv/bin/python benchmarks/bench_rl_vs_sft.py --start runs/demo-X/sft --data runs/demo-X/data --minutes 4
 
 Both arms start from the same model (by default: the demo's synthetic tasks and its 10-step SFT warm-up, built
